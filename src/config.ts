@@ -1,0 +1,69 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every environment variable Tidings reads, validated at once so a bad deployment fails at start with
+ * one message per bad value instead of a crash later. docker-compose.yml uses exactly these names.
+ */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:/]+:\d+$/, 'must be host:port, e.g. localhost:7233')
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  TEMPORAL_UI_URL: z.url().optional(),
+  TIDINGS_DATA_DIR: z.string().min(1).default('.data'),
+  TIDINGS_API_KEY: z
+    .string()
+    .regex(/^tk_live_[A-Za-z0-9_-]{16,}$/, 'must look like tk_live_<at least 16 letters, digits, _ or ->')
+    .optional(),
+  TIDINGS_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  PUBLIC_URL: z.url().optional(),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Requests per minute per API key before 429. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Which roles this process plays: `npm start` runs all; compose runs api and worker apart. */
+  TIDINGS_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+});
+
+export type Env = z.infer<typeof configSchema>;
+
+export interface Config extends Env {
+  /** Absolute data directory. */
+  dataDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings in a .env or compose file mean "unset", not "invalid".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const cfg = parsed.data;
+  if (cfg.NODE_ENV === 'production' && !cfg.TIDINGS_SECRET) {
+    throw new ConfigError(['TIDINGS_SECRET: required in production (at least 32 characters)']);
+  }
+  return { ...cfg, dataDir: path.resolve(cfg.TIDINGS_DATA_DIR) };
+}
+
+/** The names of every variable the schema knows, for checks such as the compose-file test. */
+export const configKeys = Object.keys(configSchema.shape) as (keyof Env)[];

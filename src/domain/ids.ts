@@ -1,0 +1,11 @@
+/**
+ * Workflow IDs are pure functions of business identity, so starting the same thing twice collides
+ * on the ID (and Temporal's conflict policy) instead of running twice.
+ */
+export const workflowIds = {
+  contactImport: (importId: number) => `import:${importId}`,
+  campaign: (campaignId: number) => `campaign:${campaignId}`,
+  enrollment: (sequenceId: number, contactId: number, run?: number) =>
+    run && run > 1 ? `enrollment:${sequenceId}:${contactId}:${run}` : `enrollment:${sequenceId}:${contactId}`,
+  transactionalSend: (sendId: number) => `send:${sendId}`,
+} as const;
