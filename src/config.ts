@@ -18,9 +18,13 @@ export const configSchema = z.object({
     .regex(/^[^\s:/]+:\d+$/, 'must be host:port, e.g. localhost:7233')
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** gRPC port of the embedded Temporal dev server (used only when TEMPORAL_ADDRESS is unset). */
+  TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TEMPORAL_UI_URL: z.url().optional(),
   TIDINGS_DATA_DIR: z.string().min(1).default('.data'),
+  /** Port of the embedded PostgreSQL (used only when DATABASE_URL is unset). */
+  TIDINGS_PG_PORT: z.coerce.number().int().min(1).max(65535).default(5488),
   TIDINGS_API_KEY: z
     .string()
     .regex(/^tk_live_[A-Za-z0-9_-]{16,}$/, 'must look like tk_live_<at least 16 letters, digits, _ or ->')

@@ -1,5 +1,5 @@
 import {
-
+  boolean,
   index,
   integer,
   jsonb,
@@ -154,10 +154,42 @@ export const imports = pgTable(
     /** Options: list ids / tags applied to every imported row. */
     options: jsonb('options').$type<{ listIds?: number[]; tags?: string[] }>().notNull().default({}),
     workflowId: text('workflow_id').notNull(),
+    /** Header fields and delimiter as read once by the prepare step; every batch maps its rows with them. */
+    header: jsonb('header').$type<string[]>(),
+    delimiter: text('delimiter'),
+    /** Number of staged batches (import_batches); null until the file has been split. */
+    batchCount: integer('batch_count'),
+    /**
+     * The commit cursor: the next batch to import. A batch commits its rows and advances this in one
+     * transaction, so a re-run of an already-committed batch sees `nextBatch > seq` and does nothing.
+     */
+    nextBatch: integer('next_batch').notNull().default(0),
+    /** Why the import failed (malformed CSV, missing email column), for status = failed. */
+    error: text('error'),
     ...timestamps,
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [index('imports_site_idx').on(t.siteId)],
+);
+
+/**
+ * An import's file split at record boundaries into batches of N data rows (the staging step). The file
+ * is parsed in full once; each batch then reads and parses only its own slice, so total work stays
+ * linear in file size. Rows are deleted when the import completes.
+ */
+export const importBatches = pgTable(
+  'import_batches',
+  {
+    importId: integer('import_id')
+      .notNull()
+      .references(() => imports.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    /** Line of the file on which this slice starts (for row numbers in errors). */
+    firstLine: integer('first_line').notNull(),
+    /** The slice of the CSV text, header excluded. */
+    csv: text('csv').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.importId, t.seq] })],
 );
 
 /** Per-row problems of an import; (import, row) is unique so a retried batch records each once. */
@@ -191,3 +223,138 @@ export const idempotencyKeys = pgTable(
   (t) => [primaryKey({ columns: [t.siteId, t.key] })],
 );
 
+
+export const providerName = pgEnum('provider_name', ['resend', 'smtp', 'log']);
+
+/**
+ * How a site sends: provider, sender identity and credentials. Credentials are stored only as
+ * AES-256-GCM ciphertext under TIDINGS_SECRET (src/crypto/secret-box.ts) and never returned.
+ */
+export const sendingConfigs = pgTable(
+  'sending_configs',
+  {
+    id: serial('id').primaryKey(),
+    siteId: integer('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    provider: providerName('provider').notNull(),
+    fromEmail: text('from_email').notNull(),
+    fromName: text('from_name'),
+    replyTo: text('reply_to'),
+    credentialsEncrypted: text('credentials_encrypted').notNull(),
+    /** Provider rate limit shared by every send of every kind through this config; null = unlimited. */
+    maxPerSecond: integer('max_per_second'),
+    trackOpens: boolean('track_opens').notNull().default(true),
+    trackClicks: boolean('track_clicks').notNull().default(true),
+    /** Resend webhook signing secret (whsec_...), encrypted like the credentials. */
+    webhookSecretEncrypted: text('webhook_secret_encrypted'),
+    ...timestamps,
+  },
+  (t) => [index('sending_configs_site_idx').on(t.siteId)],
+);
+
+/**
+ * The distributed rate limiter's state, one row per sending config: a GCRA "theoretical arrival
+ * time". Every worker reserves send slots with one UPDATE, so the limit holds across processes.
+ */
+export const sendRateLimits = pgTable('send_rate_limits', {
+  sendingConfigId: integer('sending_config_id')
+    .primaryKey()
+    .references(() => sendingConfigs.id, { onDelete: 'cascade' }),
+  tat: timestamp('tat', { withTimezone: true, mode: 'date', precision: 6 }).notNull().defaultNow(),
+});
+
+export const templates = pgTable(
+  'templates',
+  {
+    id: serial('id').primaryKey(),
+    siteId: integer('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    subject: text('subject').notNull(),
+    html: text('html').notNull(),
+    text: text('text'),
+    ...timestamps,
+  },
+  (t) => [index('templates_site_idx').on(t.siteId)],
+);
+
+export const sendKind = pgEnum('send_kind', ['transactional', 'campaign', 'sequence']);
+export const sendStatus = pgEnum('send_status', [
+  'queued',
+  'sent',
+  'delivered',
+  'delivery_delayed',
+  'bounced',
+  'complained',
+  'failed',
+  'suppressed',
+]);
+
+/**
+ * The send log: one row per email of any kind. `idempotencyKey` is unique and derived from business
+ * identity, and the same key goes to the provider, so a retried or duplicated send is a no-op.
+ */
+export const sends = pgTable(
+  'sends',
+  {
+    id: serial('id').primaryKey(),
+    siteId: integer('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    kind: sendKind('kind').notNull(),
+    contactId: integer('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
+    toEmail: text('to_email').notNull(),
+    cc: jsonb('cc').$type<string[]>(),
+    bcc: jsonb('bcc').$type<string[]>(),
+    replyTo: text('reply_to'),
+    headers: jsonb('headers').$type<Record<string, string>>(),
+    subject: text('subject').notNull(),
+    html: text('html').notNull(),
+    text: text('text').notNull(),
+    sendingConfigId: integer('sending_config_id')
+      .notNull()
+      .references(() => sendingConfigs.id, { onDelete: 'restrict' }),
+    templateId: integer('template_id').references(() => templates.id, { onDelete: 'set null' }),
+    campaignId: integer('campaign_id'),
+    sequenceId: integer('sequence_id'),
+    stepId: integer('step_id'),
+    enrollmentId: text('enrollment_id'),
+    providerMessageId: text('provider_message_id'),
+    status: sendStatus('status').notNull().default('queued'),
+    error: text('error'),
+    attempts: integer('attempts').notNull().default(0),
+    idempotencyKey: text('idempotency_key').notNull(),
+    workflowId: text('workflow_id'),
+    sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('sends_idempotency_key_uq').on(t.idempotencyKey),
+    index('sends_site_created_idx').on(t.siteId, t.id),
+    index('sends_contact_idx').on(t.contactId),
+    index('sends_provider_message_idx').on(t.providerMessageId),
+    index('sends_campaign_idx').on(t.campaignId),
+    index('sends_sequence_idx').on(t.sequenceId),
+  ],
+);
+
+export const suppressionReason = pgEnum('suppression_reason', ['hard_bounce', 'complaint', 'unsubscribe', 'manual']);
+
+/** Addresses no email of any kind may reach on this site; checked before every send. */
+export const suppressions = pgTable(
+  'suppressions',
+  {
+    id: serial('id').primaryKey(),
+    siteId: integer('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    reason: suppressionReason('reason').notNull(),
+    note: text('note'),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [uniqueIndex('suppressions_site_email_uq').on(t.siteId, t.email)],
+);

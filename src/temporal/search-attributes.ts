@@ -6,11 +6,14 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  * dev server and by the operator service elsewhere.
  */
 export const SEARCH_ATTRIBUTES = {
+  // SQL visibility (the dev server's SQLite and PostgreSQL in production) has only 3 custom Int
+  // columns per namespace (the server refuses to start with more); IDs beyond those are Keywords
+  // (set them with String(id); query as SequenceId = "12").
   SiteId: defineSearchAttributeKey('SiteId', SearchAttributeType.INT),
-  SequenceId: defineSearchAttributeKey('SequenceId', SearchAttributeType.INT),
+  SequenceId: defineSearchAttributeKey('SequenceId', SearchAttributeType.KEYWORD),
   ContactId: defineSearchAttributeKey('ContactId', SearchAttributeType.INT),
   ContactEmail: defineSearchAttributeKey('ContactEmail', SearchAttributeType.KEYWORD),
-  CampaignId: defineSearchAttributeKey('CampaignId', SearchAttributeType.INT),
+  CampaignId: defineSearchAttributeKey('CampaignId', SearchAttributeType.KEYWORD),
   ImportId: defineSearchAttributeKey('ImportId', SearchAttributeType.INT),
 } as const;
 

@@ -1,0 +1,58 @@
+import express, { Router } from 'express';
+import { createSecretBox } from '../crypto/secret-box.js';
+import type { AppDeps } from './deps.js';
+import { docsRouter } from './docs.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { requireApiKey } from './middleware/auth.js';
+import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.js';
+import { rememberMountPath, requestContext } from './middleware/request-context.js';
+import { siteScope } from './middleware/site-scope.js';
+import { opsRouter } from './ops.js';
+import './ops.schema.js';
+import { featureRouters } from './routes/index.js';
+
+export type { AppDeps } from './deps.js';
+
+/** Largest accepted JSON body: a 1,000-contact bulk upsert with custom fields fits comfortably. */
+const JSON_LIMIT = '5mb';
+
+/**
+ * Bodies read as JSON: JSON media types, plus a missing type, `text/plain` and curl's default
+ * `application/x-www-form-urlencoded`, because the API speaks only JSON and `curl -d '{…}'` should
+ * just work. Multipart and other types are left to the routes that take them (CSV upload).
+ */
+function isJsonBody(req: { headers: { 'content-type'?: string } }): boolean {
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  return !type || type === 'application/json' || type.endsWith('+json') || type === 'text/plain' || type === 'application/x-www-form-urlencoded';
+}
+
+/**
+ * Builds the HTTP application without listening, so tests and `startApi` share it. Order matters:
+ * request id and logging first; the JSON parser before authentication so malformed JSON is a 400
+ * whoever sends it; operational endpoints and docs unauthenticated; everything else under /api/v1
+ * behind the API key, the per-key rate limit and the site check; then JSON 404s and one error handler.
+ */
+export function createApp(input: AppDeps): express.Express {
+  // The key is derived once per app, not per request (HKDF).
+  const secret = input.config.TIDINGS_SECRET;
+  const deps: AppDeps = input.secretBox || !secret ? input : { ...input, secretBox: createSecretBox(secret) };
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.use(requestContext(deps.logger));
+  app.use(express.json({ limit: JSON_LIMIT, type: isJsonBody }));
+  app.use(opsRouter(deps));
+  app.use(docsRouter());
+
+  const api = Router();
+  api.use(rememberMountPath);
+  api.use(requireApiKey(deps.db));
+  api.use(rateLimit(new FixedWindowLimiter(deps.config.RATE_LIMIT_PER_MINUTE)));
+  api.use(siteScope);
+  for (const build of featureRouters) api.use(build(deps));
+  app.use('/api/v1', api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

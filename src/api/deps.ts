@@ -1,0 +1,18 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Db } from '../db/client.js';
+import type { Logger } from '../logger.js';
+
+/** Everything the HTTP API needs; built by the composition root (src/server.ts, src/main.ts, tests). */
+export interface AppDeps {
+  db: Db;
+  temporal: Client;
+  config: Config;
+  logger: Logger;
+  /**
+   * Encrypts provider credentials. Optional: createApp builds it from `config.TIDINGS_SECRET` when
+   * absent, and without a secret only the routes that handle credentials fail (500, logged).
+   */
+  secretBox?: SecretBox;
+}

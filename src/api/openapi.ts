@@ -1,0 +1,104 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+
+/**
+ * The single OpenAPI registry. Each `routes/<feature>.schema.ts` registers its paths here, with the
+ * same zod schemas the routes use to validate requests, so the document cannot drift from behaviour.
+ */
+export const openApiRegistry = new OpenAPIRegistry();
+
+export const bearerAuth = openApiRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+  type: 'http',
+  scheme: 'bearer',
+  description: 'An API key such as `tk_live_…`, sent as `Authorization: Bearer <key>`. Each key belongs to one site.',
+});
+
+export const ErrorResponse = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ example: 'validation_failed' }),
+      message: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+      requestId: z.string().optional().meta({ description: 'Present on 5xx answers; quote it when reporting a problem.' }),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const PaginationMeta = z
+  .object({
+    page: z.int().min(1),
+    limit: z.int().min(1).max(100),
+    total: z.int().min(0),
+    totalPages: z.int().min(0),
+  })
+  .meta({ id: 'Pagination' });
+
+/** `{data: T}` */
+export function dataOf<T extends z.ZodType>(schema: T) {
+  return z.object({ data: schema });
+}
+
+/** `{data: T[], pagination}` */
+export function pageOf<T extends z.ZodType>(schema: T) {
+  return z.object({ data: z.array(schema), pagination: PaginationMeta });
+}
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+const rateLimitHeaders = {
+  'X-RateLimit-Limit': { description: 'Requests allowed per window (one minute) for this key.', schema: { type: 'integer' as const } },
+  'X-RateLimit-Remaining': { description: 'Requests left in the current window.', schema: { type: 'integer' as const } },
+  'X-RateLimit-Reset': { description: 'Seconds until the window resets.', schema: { type: 'integer' as const } },
+};
+
+/** Error answers every authenticated /api/v1 operation can give. */
+export const commonErrors = {
+  400: json(ErrorResponse, 'Invalid input (malformed JSON, wrong types, bad pagination).'),
+  401: json(ErrorResponse, 'Missing or invalid API key.'),
+  403: json(ErrorResponse, 'A `siteId` in the body or query does not match the key’s site.'),
+  429: {
+    ...json(ErrorResponse, 'Rate limit exceeded; retry after `Retry-After` seconds.'),
+    headers: { ...rateLimitHeaders, 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' as const } } },
+  },
+  500: json(ErrorResponse, 'Unexpected error; the body carries a request id.'),
+  503: json(ErrorResponse, 'A dependency (database or Temporal) is unavailable.'),
+};
+
+export const notFound = { 404: json(ErrorResponse, 'Not found (or belongs to another site).') };
+export const conflict = (what: string) => ({ 409: json(ErrorResponse, what) });
+
+type Responses = RouteConfig['responses'];
+
+/** `json(schema)` response with the rate-limit headers every authenticated answer carries. */
+export function ok(schema: z.ZodType, description: string): Responses[string] {
+  return { ...json(schema, description), headers: rateLimitHeaders };
+}
+
+/**
+ * Registers an authenticated /api/v1 operation: adds the bearer security requirement and the common
+ * error answers so each schema file only states what is specific to the operation.
+ */
+export function registerApiPath(config: RouteConfig): void {
+  openApiRegistry.registerPath({
+    ...config,
+    security: [{ [bearerAuth.name]: [] }],
+    responses: { ...commonErrors, ...config.responses },
+  });
+}
+
+let cached: ReturnType<OpenApiGeneratorV31['generateDocument']> | undefined;
+
+/** The OpenAPI 3.1 document; built once, after every route module has registered its paths. */
+export function openApiDocument() {
+  cached ??= new OpenApiGeneratorV31(openApiRegistry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Tidings API',
+      version: '1',
+      description:
+        'Self-hostable email platform. Success answers are `{"data": …}`; collections add `pagination`. ' +
+        'Errors are `{"error": {"code", "message", "details"?}}`. Timestamps are ISO-8601 UTC, ids are integers.',
+    },
+  });
+  return cached;
+}

@@ -1,0 +1,23 @@
+import type { Router } from 'express';
+import type { AppDeps } from '../deps.js';
+import { apiKeysRouter } from './api-keys.js';
+import { contactsRouter } from './contacts.js';
+import { importsRouter } from './imports.js';
+import { listsRouter } from './lists.js';
+import { tagsRouter } from './tags.js';
+
+/**
+ * Every /api/v1 feature router, mounted in this order behind authentication, rate limiting and the
+ * site check. Each entry builds a router with paths relative to /api/v1 (`/contacts/:id`) and its
+ * `<feature>.schema.ts` registers the same paths in the OpenAPI registry.
+ *
+ * Registration point: add a feature with one line here (and its import). Put routers with more
+ * specific paths first, e.g. an imports router serving `/contacts/import` before `contactsRouter`.
+ */
+export const featureRouters: ReadonlyArray<(deps: AppDeps) => Router> = [
+  importsRouter, // before contactsRouter: POST /contacts/import must not reach /contacts/:id
+  contactsRouter,
+  listsRouter,
+  tagsRouter,
+  apiKeysRouter,
+];

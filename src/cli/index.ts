@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { registerContactCommands } from './commands/contacts.js';
+import { registerKeyCommands } from './commands/keys.js';
+import { registerSiteCommands } from './commands/sites.js';
+import { CliError } from './errors.js';
+
+/**
+ * `tidings` — sites and API keys (straight to the database: DATABASE_URL or the running `npm start`)
+ * and CSV import of contacts (through the HTTP API).
+ */
+export function buildProgram(): Command {
+  const program = new Command('tidings')
+    .description('Tidings command line: sites, API keys and contact imports')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerSiteCommands(program);
+  registerKeyCommands(program);
+  registerContactCommands(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    // Commander has already printed usage errors, help and the version.
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CliError) {
+      console.error(`error: ${err.message}`);
+      return 1;
+    }
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.TIDINGS_DEBUG) console.error(err);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

