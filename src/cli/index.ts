@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerContactCommands } from './commands/contacts.js';
+import { registerDbCommands } from './commands/db.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerSiteCommands } from './commands/sites.js';
 import { CliError } from './errors.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerSiteCommands(program);
   registerKeyCommands(program);
   registerContactCommands(program);
+  registerDbCommands(program);
   return program;
 }
 
