@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   boolean,
   index,
@@ -357,4 +358,313 @@ export const suppressions = pgTable(
     createdAt: timestamps.createdAt,
   },
   (t) => [uniqueIndex('suppressions_site_email_uq').on(t.siteId, t.email)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Events: delivery feedback (provider webhooks, tracking) and contact events (POST /contacts/:id/events)
+
+/**
+ * Normalized email events (sent, delivered, opened, clicked, bounced, complained, unsubscribed, ...),
+ * each linked to its send when known. `dedupeKey` (provider event id, or `open:<sendId>` for our own
+ * pixel) is unique so retried webhooks and repeated opens record once.
+ */
+export const emailEvents = pgTable(
+  'email_events',
+  {
+    id: serial('id').primaryKey(),
+    siteId: integer('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    sendId: integer('send_id').references(() => sends.id, { onDelete: 'cascade' }),
+    contactId: integer('contact_id').references(() => contacts.id, { onDelete: 'cascade' }),
+    campaignId: integer('campaign_id'),
+    sequenceId: integer('sequence_id'),
+    stepId: integer('step_id'),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    dedupeKey: text('dedupe_key'),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [
+    uniqueIndex('email_events_dedupe_uq').on(t.siteId, t.dedupeKey),
+    index('email_events_contact_idx').on(t.contactId, t.type, t.occurredAt),
+    index('email_events_send_idx').on(t.sendId),
+    index('email_events_step_idx').on(t.stepId, t.type),
+    index('email_events_campaign_idx').on(t.campaignId, t.type),
+    index('email_events_site_time_idx').on(t.siteId, t.occurredAt),
+  ],
+);
+
+/** Named things a contact did in the customer's product (`purchased`), posted by the API. */
+export const contactEvents = pgTable(
+  'contact_events',
+  {
+    id: serial('id').primaryKey(),
+    siteId: integer('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [index('contact_events_contact_idx').on(t.contactId, t.name, t.createdAt)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Sequences
+
+export const sequenceStatus = pgEnum('sequence_status', ['active', 'paused', 'archived']);
+export const delayUnit = pgEnum('delay_unit', ['minutes', 'hours', 'days', 'weeks']);
+export const stepType = pgEnum('step_type', ['email', 'condition', 'wait_for_event']);
+export const enrollmentStatus = pgEnum('enrollment_status', ['active', 'completed', 'exited', 'unenrolled', 'failed']);
+
+/** Trigger that enrolls contacts automatically (manual = only through the API). */
+export type SequenceTrigger =
+  | { type: 'manual' }
+  | { type: 'list_add'; listId: number }
+  | { type: 'tag_add'; tagId: number }
+  | { type: 'event'; name: string };
+
+/** Days are ISO weekdays (1 = Monday … 7 = Sunday); hours are [startHour, endHour) in the contact's timezone. */
+export interface SendWindow {
+  days: number[];
+  startHour: number;
+  endHour: number;
+  /** Used when the contact has no timezone. */
+  timezone?: string;
+}
+
+export interface ExitOn {
+  events?: string[];
+  tags?: string[];
+}
+
+export const sequences = pgTable(
+  'sequences',
+  {
+    id: serial('id').primaryKey(),
+    siteId: integer('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    sendingConfigId: integer('sending_config_id')
+      .notNull()
+      .references(() => sendingConfigs.id, { onDelete: 'restrict' }),
+    status: sequenceStatus('status').notNull().default('active'),
+    trigger: jsonb('trigger').$type<SequenceTrigger>().notNull().default({ type: 'manual' }),
+    allowReenrollment: boolean('allow_reenrollment').notNull().default(false),
+    sendWindow: jsonb('send_window').$type<SendWindow>(),
+    exitOn: jsonb('exit_on').$type<ExitOn>().notNull().default({}),
+    ...timestamps,
+  },
+  (t) => [index('sequences_site_idx').on(t.siteId)],
+);
+
+/** Condition of a `condition` step. */
+export type StepCondition =
+  | { kind: 'opened' | 'clicked'; stepId: number }
+  | { kind: 'has_tag'; tag: string }
+  | { kind: 'field'; field: string; op: string; value?: unknown };
+
+/**
+ * One step. Steps are soft-deleted (`deletedAt`) so a running enrollment that already points at a
+ * removed step can still move past it; content is read at send time so edits reach future sends.
+ */
+export const sequenceSteps = pgTable(
+  'sequence_steps',
+  {
+    id: serial('id').primaryKey(),
+    siteId: integer('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    sequenceId: integer('sequence_id')
+      .notNull()
+      .references(() => sequences.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    type: stepType('type').notNull().default('email'),
+    delayValue: integer('delay_value').notNull().default(0),
+    delayUnit: delayUnit('delay_unit').notNull().default('minutes'),
+    subject: text('subject'),
+    html: text('html'),
+    text: text('text'),
+    templateId: integer('template_id').references(() => templates.id, { onDelete: 'set null' }),
+    condition: jsonb('condition').$type<StepCondition>(),
+    /** For condition / wait_for_event: where to go; null ends the enrollment. */
+    thenStepId: integer('then_step_id'),
+    elseStepId: integer('else_step_id'),
+    event: text('event'),
+    timeoutValue: integer('timeout_value'),
+    timeoutUnit: delayUnit('timeout_unit'),
+    deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (t) => [index('sequence_steps_sequence_idx').on(t.sequenceId, t.position)],
+);
+
+/**
+ * One contact's journey through a sequence, mirrored from its workflow. At most one active
+ * enrollment per (sequence, contact); `run` counts re-enrollments and is part of the workflow ID.
+ */
+export const enrollments = pgTable(
+  'enrollments',
+  {
+    id: serial('id').primaryKey(),
+    siteId: integer('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    sequenceId: integer('sequence_id')
+      .notNull()
+      .references(() => sequences.id, { onDelete: 'cascade' }),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    run: integer('run').notNull().default(1),
+    workflowId: text('workflow_id').notNull(),
+    status: enrollmentStatus('status').notNull().default('active'),
+    exitReason: text('exit_reason'),
+    currentStepId: integer('current_step_id'),
+    nextStepAt: timestamp('next_step_at', { withTimezone: true, mode: 'date' }),
+    enrolledAt: timestamp('enrolled_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('enrollments_workflow_uq').on(t.workflowId),
+    uniqueIndex('enrollments_seq_contact_run_uq').on(t.sequenceId, t.contactId, t.run),
+    uniqueIndex('enrollments_one_active_uq')
+      .on(t.sequenceId, t.contactId)
+      .where(sql`status = 'active'`),
+    index('enrollments_contact_idx').on(t.contactId, t.status),
+    index('enrollments_sequence_status_idx').on(t.sequenceId, t.status),
+  ],
+);
+
+/** What happened at each step of an enrollment (sent, skipped, branch taken, timed out, ...). */
+export const enrollmentSteps = pgTable(
+  'enrollment_steps',
+  {
+    enrollmentId: integer('enrollment_id')
+      .notNull()
+      .references(() => enrollments.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    stepId: integer('step_id').notNull(),
+    outcome: text('outcome').notNull(),
+    sendId: integer('send_id').references(() => sends.id, { onDelete: 'set null' }),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.enrollmentId, t.seq] }), index('enrollment_steps_step_idx').on(t.stepId)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Segments and campaigns
+
+export const segments = pgTable(
+  'segments',
+  {
+    id: serial('id').primaryKey(),
+    siteId: integer('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** The rule tree of SPEC §3 (validated by src/domain/segment-rules.ts). */
+    rules: jsonb('rules').$type<Record<string, unknown>>().notNull(),
+    ...timestamps,
+  },
+  (t) => [index('segments_site_idx').on(t.siteId)],
+);
+
+export const campaignStatus = pgEnum('campaign_status', [
+  'draft',
+  'scheduled',
+  'sending',
+  'sent',
+  'paused',
+  'cancelled',
+  'failed',
+]);
+
+export interface CampaignAudience {
+  listIds?: number[];
+  tagIds?: number[];
+  segmentIds?: number[];
+  excludeListIds?: number[];
+  excludeSegmentIds?: number[];
+}
+
+export const campaigns = pgTable(
+  'campaigns',
+  {
+    id: serial('id').primaryKey(),
+    siteId: integer('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    subject: text('subject'),
+    html: text('html'),
+    text: text('text'),
+    templateId: integer('template_id').references(() => templates.id, { onDelete: 'set null' }),
+    sendingConfigId: integer('sending_config_id')
+      .notNull()
+      .references(() => sendingConfigs.id, { onDelete: 'restrict' }),
+    audience: jsonb('audience').$type<CampaignAudience>().notNull(),
+    status: campaignStatus('status').notNull().default('draft'),
+    scheduledAt: timestamp('scheduled_at', { withTimezone: true, mode: 'date' }),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
+    /** Recipients per batch activity (≤ provider batch size for the batch API). */
+    batchSize: integer('batch_size').notNull().default(100),
+    /** The campaign's own throttle on top of the sending config's limit; null = none. */
+    maxPerSecond: integer('max_per_second'),
+    pausedReason: text('paused_reason'),
+    workflowId: text('workflow_id'),
+    totalRecipients: integer('total_recipients').notNull().default(0),
+    sentCount: integer('sent_count').notNull().default(0),
+    failedCount: integer('failed_count').notNull().default(0),
+    suppressedCount: integer('suppressed_count').notNull().default(0),
+    skippedCount: integer('skipped_count').notNull().default(0),
+    deliveredCount: integer('delivered_count').notNull().default(0),
+    openedCount: integer('opened_count').notNull().default(0),
+    clickedCount: integer('clicked_count').notNull().default(0),
+    bouncedCount: integer('bounced_count').notNull().default(0),
+    complainedCount: integer('complained_count').notNull().default(0),
+    unsubscribedCount: integer('unsubscribed_count').notNull().default(0),
+    ...timestamps,
+  },
+  (t) => [index('campaigns_site_idx').on(t.siteId)],
+);
+
+export const recipientStatus = pgEnum('recipient_status', ['pending', 'sent', 'failed', 'suppressed', 'skipped']);
+
+/**
+ * The frozen audience of a campaign: one row per contact (unique), paged by id as a keyset cursor.
+ * A recipient moves from pending to exactly one final state; the send's idempotency key
+ * `campaign:<id>:<contactId>` makes a re-run batch a no-op at the provider.
+ */
+export const campaignRecipients = pgTable(
+  'campaign_recipients',
+  {
+    id: serial('id').primaryKey(),
+    campaignId: integer('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    status: recipientStatus('status').notNull().default('pending'),
+    sendId: integer('send_id').references(() => sends.id, { onDelete: 'set null' }),
+    error: text('error'),
+    /** Increments on retry-failed so the retry gets a fresh idempotency key. */
+    attempt: integer('attempt').notNull().default(1),
+    updatedAt: timestamps.updatedAt,
+  },
+  (t) => [
+    uniqueIndex('campaign_recipients_campaign_contact_uq').on(t.campaignId, t.contactId),
+    index('campaign_recipients_campaign_id_idx').on(t.campaignId, t.id),
+    index('campaign_recipients_campaign_status_idx').on(t.campaignId, t.status),
+  ],
 );
