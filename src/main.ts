@@ -12,7 +12,9 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { createApiKey, ensureApiKey, listApiKeys } from './db/repositories/api-keys.js';
+import { ensureLogSendingConfig } from './db/repositories/sending-configs.js';
 import { ensureDefaultSite } from './db/repositories/sites.js';
+import { createSecretBox } from './crypto/secret-box.js';
 import { StartupError } from './embedded/errors.js';
 import { startEmbeddedPostgres } from './embedded/postgres.js';
 import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './embedded/runtime.js';
@@ -131,6 +133,10 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
     // First start (or a first start that died before minting its key): the user needs one key.
     newKey = (await createApiKey(database.db, { siteId: site.id, name: 'first key' })).key;
   }
+  // A new site can send at once: the `log` provider records every message in the send log.
+  const logConfig = created
+    ? (await ensureLogSendingConfig(database.db, createSecretBox(config.TIDINGS_SECRET), site.id)).config
+    : null;
   if (life.stopping) return;
 
   Runtime.install({
@@ -183,23 +189,29 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
   if (workersResult.status === 'rejected') throw workersResult.reason;
   if (life.stopping) return;
 
-  await writeRuntimeInfo(dataDir, {
-    pid: process.pid,
-    databaseUrl: config.DATABASE_URL,
-    temporalAddress: config.TEMPORAL_ADDRESS,
-    namespace: config.TEMPORAL_NAMESPACE,
-    apiUrl: api?.url ?? null,
-    uiUrl: config.TEMPORAL_UI_URL ?? null,
-  }).catch((err: unknown) => logger.warn({ err }, 'could not write runtime.json; the CLI will need explicit settings'));
-  life.add('runtime.json', () => removeRuntimeInfo(dataDir));
+  // runtime.json describes the instance that owns the embedded services of this data dir; a process
+  // pointed at external ones (e.g. a second worker) must not overwrite or later delete it.
+  if (embedDb || embedTemporal) {
+    await writeRuntimeInfo(dataDir, {
+      pid: process.pid,
+      databaseUrl: config.DATABASE_URL,
+      temporalAddress: config.TEMPORAL_ADDRESS,
+      namespace: config.TEMPORAL_NAMESPACE,
+      apiUrl: api?.url ?? null,
+      uiUrl: config.TEMPORAL_UI_URL ?? null,
+    }).catch((err: unknown) => logger.warn({ err }, 'could not write runtime.json; the CLI will need explicit settings'));
+    life.add('runtime.json', () => removeRuntimeInfo(dataDir));
+  }
 
-  printBanner({ config, apiUrl: api?.url ?? null, roles: config.TIDINGS_ROLE, newKey });
+  printBanner({ config, apiUrl: api?.url ?? null, roles: config.TIDINGS_ROLE, newKey, logConfigId: logConfig?.id ?? null });
 }
 
 async function startWorkers(config: Config, db: ReturnType<typeof createDatabase>['db'], logger: Logger) {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
   try {
-    const workers = await createWorkers({ connection, namespace: config.TEMPORAL_NAMESPACE, db, logger });
+    // The secret is always set by now (generated into the data dir when TIDINGS_SECRET is unset).
+    const secretBox = createSecretBox(config.TIDINGS_SECRET!);
+    const workers = await createWorkers({ connection, namespace: config.TEMPORAL_NAMESPACE, db, logger, secretBox });
     const running = runWorkers(workers);
     // Marked handled now; main() reacts to a failure once start-up has registered the workers.
     running.catch(() => {});
@@ -217,7 +229,7 @@ async function startWorkers(config: Config, db: ReturnType<typeof createDatabase
   }
 }
 
-function printBanner(o: { config: Config; apiUrl: string | null; roles: string; newKey: string | null }): void {
+function printBanner(o: { config: Config; apiUrl: string | null; roles: string; newKey: string | null; logConfigId: number | null }): void {
   const lines = ['', `Tidings is running (${o.roles === 'all' ? 'API and worker' : o.roles}).`];
   if (o.apiUrl) {
     lines.push(`  API:          ${o.apiUrl}/api/v1`, `  API docs:     ${o.apiUrl}/docs`);
@@ -235,6 +247,13 @@ function printBanner(o: { config: Config; apiUrl: string | null; roles: string; 
     );
   } else if (o.config.TIDINGS_API_KEY) {
     lines.push('  API key:      the one in TIDINGS_API_KEY');
+  }
+  if (o.logConfigId !== null) {
+    lines.push(
+      '',
+      `  Sending config ${o.logConfigId} uses the \`log\` provider: emails are recorded in GET /api/v1/sends, not delivered.`,
+      '  Add a Resend or SMTP config with POST /api/v1/sending-configs to deliver for real.',
+    );
   }
   lines.push('', 'Press Ctrl-C to stop.', '');
   console.log(lines.join('\n'));
@@ -265,14 +284,17 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   life = new Lifecycle(logger);
 
-  let signals = 0;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
+    // A signal sent to the whole process group (npm, tsx and us: supervisors do that) arrives more than
+    // once within milliseconds; only a second Ctrl-C a moment later means "force".
+    if (firstSignalAt && Date.now() - firstSignalAt < 1000) return;
+    if (firstSignalAt) {
       // The exit handlers of the embedded servers still kill them on the way out.
       console.error(`\n${signal} again: stopping immediately`);
       process.exit(130);
     }
+    firstSignalAt = Date.now();
     console.error(`\n${signal}: shutting down (press Ctrl-C again to force)`);
     void shutdown(0);
   };

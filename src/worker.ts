@@ -1,10 +1,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type Activities } from '../activities/index.js';
+import { createSecretBox, type SecretBox } from './crypto/secret-box.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './logger.js';
+import { createMailers, type Mailers } from './mail/from-config.js';
 import { TASK_QUEUES } from './temporal/task-queues.js';
+
+export type TaskQueue = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];
 
 /** The file the bundler starts from: it re-exports every workflow. */
 export const workflowsPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../workflows/index.ts');
@@ -16,22 +20,23 @@ export interface WorkerDeps {
   logger: Logger;
   /** A prebuilt bundle (tests bundle once per file; production may prebuild); else bundled from source at start. */
   workflowBundle?: WorkflowBundleOption;
-  /** The activity implementations; built from `db` and `logger` unless given (tests wrap them to inject crashes). */
+  /** The activity implementations; built from the other deps unless given (tests wrap them to inject crashes). */
   activities?: Activities;
+  /** Opens sending-config credentials; defaults to one over TIDINGS_SECRET from the environment, if set. */
+  secretBox?: SecretBox;
+  /** Mailers per sending config; defaults to a fresh set, closed when the workers stop. */
+  mailers?: Mailers;
+  /**
+   * The queues to serve (default: all). A worker that is created must also be run (and stopped)
+   * before another one may register for its queue in the same process, so a test that drives one
+   * queue asks for that one only.
+   */
+  taskQueues?: readonly TaskQueue[];
 }
 
-/**
- * Builds the workers of this process (not yet running). Today one, on the main task queue; the
- * transactional queue gets its own worker with its own slots when transactional sends arrive.
- */
-export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
-  const activities = deps.activities ?? createActivities({ db: deps.db, logger: deps.logger });
-  const main = await Worker.create({
-    connection: deps.connection,
-    namespace: deps.namespace,
-    taskQueue: TASK_QUEUES.main,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
-    activities,
+/** Per-queue worker tuning: each queue has its own slots, so one kind of work cannot starve the other. */
+const QUEUE_OPTIONS: Record<TaskQueue, Partial<WorkerOptions>> = {
+  [TASK_QUEUES.main]: {
     // Cached workflows skip a history replay on their next task but each holds a sandbox in memory;
     // 250 bounds the worker near a few hundred MB, and a waiting workflow evicted costs nothing.
     maxCachedWorkflows: 250,
@@ -43,11 +48,68 @@ export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
     maxConcurrentActivityTaskExecutions: 10,
     // On Ctrl-C let a running batch commit rather than cancel it (a cancelled one is redone anyway).
     shutdownGraceTime: '10 seconds',
-  });
-  return [main];
+  },
+  [TASK_QUEUES.transactional]: {
+    // A transactional workflow lives for one delivery (seconds); a small cache is enough.
+    maxCachedWorkflows: 100,
+    maxConcurrentWorkflowTaskExecutions: 20,
+    // A delivery mostly waits on the provider's HTTP answer and holds a database connection only per
+    // short query, so many can be in flight at once; these slots belong to this queue alone.
+    maxConcurrentActivityTaskExecutions: 50,
+    // A delivery in flight finishes (or is retried elsewhere; the provider deduplicates on its key).
+    shutdownGraceTime: '10 seconds',
+  },
+};
+
+/** Cleanups that must run once the given workers have stopped (mailers this module created). */
+const afterStop = new WeakMap<Worker, () => Promise<void>>();
+
+function secretBoxFromEnv(): SecretBox | undefined {
+  const secret = process.env.TIDINGS_SECRET;
+  return secret && secret.length >= 32 ? createSecretBox(secret) : undefined;
+}
+
+/**
+ * Builds the workers of this process (not yet running): one on the main queue (imports, later
+ * campaigns and sequences) and one on the transactional queue with its own slots, so a campaign
+ * filling every main-queue slot can never hold back a password reset. Both run the same workflow
+ * bundle and the same activities; each only receives tasks from its own queue.
+ */
+export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
+  // RESEND_BASE_URL points every Resend config at another API origin (a local fake in tests and benches).
+  const ownMailers = deps.activities || deps.mailers ? undefined : createMailers({ resendBaseUrl: process.env.RESEND_BASE_URL || undefined });
+  const activities =
+    deps.activities ??
+    createActivities({
+      db: deps.db,
+      logger: deps.logger,
+      secretBox: deps.secretBox ?? secretBoxFromEnv(),
+      mailers: deps.mailers ?? ownMailers,
+    });
+  // Bundled once for both workers: webpack is the slow part of a cold start.
+  // The runtime's logger, as Worker.create would use: webpack's report joins the process's own logs.
+  const workflowBundle = deps.workflowBundle ?? { code: (await bundleWorkflowCode({ workflowsPath, logger: Runtime.instance().logger })).code };
+  const common = { connection: deps.connection, namespace: deps.namespace, workflowBundle, activities };
+
+  const queues = deps.taskQueues ?? Object.values(TASK_QUEUES);
+  const workers: Worker[] = [];
+  try {
+    for (const taskQueue of queues) workers.push(await Worker.create({ ...common, ...QUEUE_OPTIONS[taskQueue], taskQueue }));
+  } catch (err) {
+    // A created worker holds its queue in this process until it has run: run and stop it at once.
+    await Promise.allSettled(workers.map((w) => w.runUntil(Promise.resolve())));
+    await ownMailers?.close();
+    throw err;
+  }
+  if (ownMailers && workers[0]) afterStop.set(workers[0], () => ownMailers.close());
+  return workers;
 }
 
 /** Runs the workers until all have stopped (`worker.shutdown()`; the composition root decides when). */
 export async function runWorkers(workers: Worker[]): Promise<void> {
-  await Promise.all(workers.map((w) => w.run()));
+  try {
+    await Promise.all(workers.map((w) => w.run()));
+  } finally {
+    await Promise.allSettled(workers.map((w) => afterStop.get(w)?.()));
+  }
 }

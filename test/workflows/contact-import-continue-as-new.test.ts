@@ -45,6 +45,7 @@ describe('contact import workflow history', () => {
       db: testDb.db,
       logger: createLogger('silent'),
       workflowBundle: await getWorkflowBundle(),
+      taskQueues: [TASK_QUEUES.main],
     });
 
     const { result, firstRunEnd, lastRunStart, finalQuery } = await worker!.runUntil(async () => {

@@ -34,6 +34,7 @@ async function worker(activities?: Activities): Promise<Worker> {
     logger,
     workflowBundle: await getWorkflowBundle(),
     activities,
+    taskQueues: [TASK_QUEUES.main],
   });
   return w!;
 }

@@ -1,0 +1,306 @@
+/**
+ * Transactional email end to end.
+ *
+ *   npm run bench:transactional      (REQUESTS=500 CONCURRENCY=1,50 BATCH_EMAILS=10000 by default)
+ *
+ * Starts a throwaway embedded PostgreSQL (fsync off) and Temporal dev server (SQLite), the fake Resend
+ * server (test/helpers/fake-resend.ts) in this process, and Tidings as two processes like production
+ * (`src/main.ts` with TIDINGS_ROLE=api and TIDINGS_ROLE=worker, the worker pointed at the fake with
+ * RESEND_BASE_URL). Then, for each concurrency:
+ *  - REQUESTS × `POST /api/v1/send` from that many concurrent clients: requests/s the API accepts
+ *    (202s over the wall time of the POST phase) and the 202 latency;
+ *  - the latency from starting each POST to the fake Resend receiving that email (p50/p99), waiting
+ *    until every email arrived exactly once.
+ * Finally the Resend batch path on its own: BATCH_EMAILS messages through the Resend adapter's
+ * sendBatch (chunks of 100 per request) against the same fake, once sequentially and once as four
+ * concurrent callers. Prints a table and writes bench/results/transactional.json with the machine.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { createSecretBox } from '../src/crypto/secret-box.js';
+import { createDatabase } from '../src/db/client.js';
+import { runMigrations } from '../src/db/migrate.js';
+import { ensureApiKey } from '../src/db/repositories/api-keys.js';
+import { createSendingConfig } from '../src/db/repositories/sending-configs.js';
+import { ensureDefaultSite } from '../src/db/repositories/sites.js';
+import { findFreePort } from '../src/embedded/ports.js';
+import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
+import { startEmbeddedTemporal } from '../src/embedded/temporal.js';
+import type { OutgoingEmail } from '../src/mail/mailer.js';
+import { createResendMailer } from '../src/mail/resend.js';
+import { startFakeResend, type FakeResend, type RecordedRequest } from '../test/helpers/fake-resend.js';
+import { machineInfo } from './lib/machine.js';
+import { memoryOf } from './lib/proc.js';
+import { writeResult, type Figure } from './lib/results.js';
+import { onCleanup, runBench, since, tempDir } from './lib/run.js';
+import { round, summarize, type Summary } from './lib/stats.js';
+
+const REQUESTS = Number(process.env.REQUESTS ?? 500);
+const CONCURRENCIES = (process.env.CONCURRENCY ?? '1,50').split(',').map(Number);
+const BATCH_EMAILS = Number(process.env.BATCH_EMAILS ?? 10_000);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SECRET = 'bench-transactional-secret-0123456789abcdefgh';
+const API_KEY = `tk_live_${'t'.repeat(32)}`;
+
+interface Proc {
+  child: ChildProcess;
+  output: () => string;
+}
+
+function startTidings(role: 'api' | 'worker', env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main.ts')], {
+    cwd: root,
+    env: { ...process.env, ...env, TIDINGS_ROLE: role, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  onCleanup(`stop ${role}`, async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
+  });
+  return { child, output: () => output };
+}
+
+async function waitFor(what: string, proc: Proc, ready: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready().catch(() => false))) {
+    if (proc.child.exitCode !== null) throw new Error(`${what} exited:\n${proc.output()}`);
+    if (Date.now() > deadline) throw new Error(`${what} did not become ready:\n${proc.output()}`);
+    await sleep(200);
+  }
+}
+
+/**
+ * When each email reached the fake provider, by the bench token in its subject. The fake records a
+ * request the moment it arrives; observing that array's pushes is the least intrusive clock we have.
+ */
+function arrivalClock(fake: FakeResend): Map<string, number> {
+  const arrivals = new Map<string, number>();
+  const push = fake.requests.push.bind(fake.requests);
+  fake.requests.push = (...records: RecordedRequest[]) => {
+    const now = performance.now();
+    for (const r of records) {
+      const subject = (r.body as { subject?: unknown } | undefined)?.subject;
+      if (r.path === '/emails' && typeof subject === 'string' && !arrivals.has(subject)) arrivals.set(subject, now);
+    }
+    return push(...records);
+  };
+  return arrivals;
+}
+
+interface RoundResult {
+  concurrency: number;
+  requests: number;
+  accepted: number;
+  acceptedPerSecond: number;
+  acceptMs: Summary;
+  toProviderMs: Summary;
+  allDeliveredSeconds: number;
+  emailsAtProvider: number;
+}
+
+async function sendRound(
+  base: string,
+  fake: FakeResend,
+  arrivals: Map<string, number>,
+  configId: number,
+  concurrency: number,
+  label: string,
+  count = REQUESTS,
+): Promise<RoundResult> {
+  const postedAt = new Map<string, number>();
+  const acceptMs: number[] = [];
+  let next = 0;
+  let accepted = 0;
+  const failures: string[] = [];
+  const started = performance.now();
+  const client = async () => {
+    while (next < count) {
+      const i = next++;
+      const subject = `bench ${label} #${i}`;
+      // Serialised before the clock starts: the figures are the server's time plus the wire.
+      const body = JSON.stringify({
+        to: `person${i}@example.com`,
+        subject,
+        html: `<p>Hello {{ name }}, this is message ${i}.</p>`,
+        variables: { name: `Person ${i}` },
+        sendingConfigId: configId,
+      });
+      const t = performance.now();
+      postedAt.set(subject, t);
+      const res = await fetch(`${base}/api/v1/send`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body,
+      });
+      const text = await res.text();
+      acceptMs.push(since(t));
+      if (res.status === 202) accepted += 1;
+      else failures.push(`${res.status} ${text}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  const postSeconds = since(started) / 1000;
+  if (failures.length) throw new Error(`${failures.length} requests were not accepted, e.g. ${failures[0]}`);
+
+  const deadline = Date.now() + 5 * 60_000;
+  while ([...postedAt.keys()].some((s) => !arrivals.has(s))) {
+    if (Date.now() > deadline) throw new Error(`not every email of round ${label} reached the provider within 5 minutes`);
+    await sleep(5);
+  }
+  const allDeliveredSeconds = since(started) / 1000;
+  const toProvider = [...postedAt].map(([subject, t]) => arrivals.get(subject)! - t);
+  const emailsAtProvider = fake.emails.filter((e) => e.payload.subject.startsWith(`bench ${label} #`)).length;
+  if (emailsAtProvider !== count) throw new Error(`round ${label}: ${emailsAtProvider} emails accepted by the provider for ${count} requests`);
+  return {
+    concurrency,
+    requests: count,
+    accepted,
+    acceptedPerSecond: accepted / postSeconds,
+    acceptMs: summarize(acceptMs),
+    toProviderMs: summarize(toProvider),
+    allDeliveredSeconds,
+    emailsAtProvider,
+  };
+}
+
+function batchMessages(count: number, prefix: string): OutgoingEmail[] {
+  return Array.from({ length: count }, (_, i) => ({
+    from: { email: 'news@example.com', name: 'Bench' },
+    to: `reader${i}@example.com`,
+    subject: `batch ${prefix} #${i}`,
+    html: `<p>Hello reader ${i}</p>`,
+    text: `Hello reader ${i}`,
+    idempotencyKey: `bench:${prefix}:${i}`,
+  }));
+}
+
+/** emails/s through the adapter's batch endpoint: `callers` concurrent sendBatch calls sharing `total` messages. */
+async function batchRound(fake: FakeResend, total: number, callers: number, prefix: string) {
+  const mailer = createResendMailer({ apiKey: fake.apiKey, baseUrl: fake.url });
+  const before = fake.emails.length;
+  const share = Math.ceil(total / callers);
+  const started = performance.now();
+  const outcomes = await Promise.all(
+    Array.from({ length: callers }, (_, c) => mailer.sendBatch(batchMessages(Math.min(share, total - c * share), `${prefix}-${c}`))),
+  );
+  const seconds = since(started) / 1000;
+  const sent = outcomes.flat().filter((o) => o.kind === 'sent').length;
+  if (sent !== total || fake.emails.length - before !== total) throw new Error(`batch ${prefix}: ${sent} sent of ${total}`);
+  return { emails: total, callers, requests: Math.ceil(share / 100) * callers, seconds, emailsPerSecond: total / seconds };
+}
+
+async function main() {
+  const machine = machineInfo();
+  const tmp = await tempDir('transactional');
+  const [pgPort, temporalPort, apiPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  process.stderr.write('starting PostgreSQL, the Temporal dev server and the fake Resend…\n');
+  const [pg, temporal, fake] = await Promise.all([
+    startEmbeddedPostgres({
+      dataDir: path.join(tmp, 'pg'),
+      port: pgPort,
+      database: 'bench',
+      // Throwaway cluster: durability would only slow the bench down.
+      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    }),
+    startEmbeddedTemporal({ dataDir: path.join(tmp, 'temporal'), port: temporalPort, uiPort: false }),
+    startFakeResend(),
+  ]);
+  onCleanup('stop PostgreSQL', () => pg.stop());
+  onCleanup('stop Temporal', () => temporal.stop());
+  onCleanup('stop fake Resend', () => fake.close());
+  const arrivals = arrivalClock(fake);
+
+  const database = createDatabase(pg.databaseUrl, { max: 2 });
+  onCleanup('close pool', () => database.close());
+  await runMigrations(database.db);
+  const { site } = await ensureDefaultSite(database.db);
+  await ensureApiKey(database.db, site.id, API_KEY);
+  const config = await createSendingConfig(database.db, createSecretBox(SECRET), site.id, {
+    name: 'Fake Resend',
+    provider: 'resend',
+    fromEmail: 'receipts@example.com',
+    fromName: 'Bench',
+    credentials: { apiKey: fake.apiKey },
+  });
+
+  const common = {
+    DATABASE_URL: pg.databaseUrl,
+    TEMPORAL_ADDRESS: temporal.address,
+    TIDINGS_SECRET: SECRET,
+    TIDINGS_API_KEY: API_KEY,
+    RESEND_BASE_URL: fake.url,
+    // The per-key API limit (600/min by default) would turn the 50-client round into 429s.
+    RATE_LIMIT_PER_MINUTE: '100000000',
+  };
+  const apiProc = startTidings('api', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', TIDINGS_DATA_DIR: path.join(tmp, 'api') });
+  const workerProc = startTidings('worker', { ...common, TIDINGS_DATA_DIR: path.join(tmp, 'worker') });
+  const base = `http://127.0.0.1:${apiPort}`;
+  await waitFor('API', apiProc, async () => (await fetch(`${base}/readyz`)).ok);
+  await waitFor('worker', workerProc, async () => workerProc.output().includes('Tidings is running'));
+
+  // A short warm-up (JIT, connection pools, the workflow cache) that is not measured.
+  process.stderr.write('warming up…\n');
+  const warmRequests = 100;
+  await sendRound(base, fake, arrivals, config.id, 10, 'warmup', warmRequests).catch((err: Error) => {
+    throw new Error(`warm-up failed: ${err.message}`);
+  });
+
+  const rounds: RoundResult[] = [];
+  for (const concurrency of CONCURRENCIES) {
+    process.stderr.write(`${REQUESTS} × POST /send with ${concurrency} concurrent client(s)…\n`);
+    rounds.push(await sendRound(base, fake, arrivals, config.id, concurrency, `c${concurrency}`));
+  }
+
+  process.stderr.write(`${BATCH_EMAILS} emails through the Resend batch endpoint…\n`);
+  const batchSequential = await batchRound(fake, BATCH_EMAILS, 1, 'seq');
+  const batchParallel = await batchRound(fake, BATCH_EMAILS, 4, 'par');
+
+  const memory = { api: await memoryOf(apiProc.child.pid!), worker: await memoryOf(workerProc.child.pid!) };
+  const figures: Figure[] = [];
+  for (const r of rounds) {
+    const c = r.concurrency;
+    figures.push(
+      { key: `c${c}.accepted_per_second`, label: `POST /send accepted, ${c} client(s)`, value: round(r.acceptedPerSecond), unit: 'requests/s' },
+      { key: `c${c}.accept_p50_ms`, label: `POST /send → 202 p50, ${c} client(s)`, value: round(r.acceptMs.p50), unit: 'ms' },
+      { key: `c${c}.accept_p99_ms`, label: `POST /send → 202 p99, ${c} client(s)`, value: round(r.acceptMs.p99), unit: 'ms' },
+      { key: `c${c}.provider_p50_ms`, label: `POST /send → provider receives it p50, ${c} client(s)`, value: round(r.toProviderMs.p50), unit: 'ms' },
+      { key: `c${c}.provider_p99_ms`, label: `POST /send → provider receives it p99, ${c} client(s)`, value: round(r.toProviderMs.p99), unit: 'ms' },
+      { key: `c${c}.delivered_per_second`, label: `emails at the provider, ${c} client(s) (first POST → last arrival)`, value: round(r.requests / r.allDeliveredSeconds), unit: 'emails/s' },
+    );
+  }
+  figures.push(
+    { key: 'batch.sequential_emails_per_second', label: `Resend batch path, ${BATCH_EMAILS} emails, 1 caller`, value: round(batchSequential.emailsPerSecond, 0), unit: 'emails/s' },
+    { key: 'batch.parallel_emails_per_second', label: `Resend batch path, ${BATCH_EMAILS} emails, 4 callers`, value: round(batchParallel.emailsPerSecond, 0), unit: 'emails/s' },
+  );
+
+  await writeResult({
+    bench: 'transactional',
+    command: 'npm run bench:transactional',
+    machine,
+    parameters: {
+      requestsPerRound: REQUESTS,
+      concurrencies: CONCURRENCIES,
+      warmUpRequests: warmRequests,
+      batchEmails: BATCH_EMAILS,
+      setup:
+        'embedded PostgreSQL (fsync off) + Temporal dev server (SQLite, WAL) + fake Resend in the bench process, ' +
+        'on localhost; API and worker as separate `src/main.ts` processes (TIDINGS_ROLE=api / worker); ' +
+        'sending config without maxPerSecond; every email checked to arrive exactly once',
+    },
+    figures,
+    details: {
+      rounds,
+      batch: [batchSequential, batchParallel],
+      memoryMb: memory,
+    },
+  });
+}
+
+await runBench('bench:transactional', main, { timeoutMs: 20 * 60_000 });

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { sendKind, sendStatus } from '../../db/schema.js';
+import { dataOf, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
+import { IdParams, idParam, PaginationQuery, siteIdField } from '../validation.js';
+
+const timestamp = z.iso.datetime().meta({ example: '2025-01-31T12:00:00.000Z' });
+
+export const SendKindSchema = z.enum(sendKind.enumValues, { error: `kind must be one of ${sendKind.enumValues.join(', ')}` });
+export const SendStatusSchema = z.enum(sendStatus.enumValues, { error: `status must be one of ${sendStatus.enumValues.join(', ')}` });
+
+/** `2025-01-31` or `2025-01-31T12:00:00Z` (an offset is allowed). */
+const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO-8601 date or date-time' });
+
+export const SendListQuery = PaginationQuery.extend({
+  siteId: siteIdField,
+  kind: SendKindSchema.optional(),
+  status: SendStatusSchema.optional(),
+  contactId: idParam.optional(),
+  campaignId: idParam.optional(),
+  sequenceId: idParam.optional(),
+  from: instant.optional().meta({ description: 'Created at or after this instant (a date means its start, UTC).', example: '2025-01-01' }),
+  to: instant.optional().meta({ description: 'Created before this instant; a date includes that whole day (UTC).', example: '2025-01-31' }),
+});
+
+const summaryFields = {
+  id: z.int(),
+  kind: SendKindSchema,
+  status: SendStatusSchema,
+  contactId: z.int().nullable(),
+  toEmail: z.string(),
+  subject: z.string(),
+  sendingConfigId: z.int(),
+  templateId: z.int().nullable(),
+  campaignId: z.int().nullable(),
+  sequenceId: z.int().nullable(),
+  stepId: z.int().nullable(),
+  enrollmentId: z.string().nullable(),
+  providerMessageId: z.string().nullable(),
+  error: z.string().nullable().meta({ description: 'Why the send failed, for status failed.' }),
+  attempts: z.int().meta({ description: 'Delivery attempts made so far.' }),
+  idempotencyKey: z.string(),
+  sentAt: timestamp.nullable().meta({ description: 'When the provider accepted the message.' }),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+};
+
+export const SendSummarySchema = z.object(summaryFields).meta({ id: 'SendSummary' });
+
+export const Send = z
+  .object({
+    ...summaryFields,
+    cc: z.array(z.string()).nullable(),
+    bcc: z.array(z.string()).nullable(),
+    replyTo: z.string().nullable(),
+    headers: z.record(z.string(), z.string()).nullable(),
+    html: z.string().meta({ description: 'The rendered HTML as sent.' }),
+    text: z.string().meta({ description: 'The rendered plain text as sent.' }),
+    workflowId: z.string().nullable().meta({ description: 'The Temporal workflow that delivers it, for the Web UI.' }),
+  })
+  .meta({ id: 'Send' });
+
+const tags = ['Sends'];
+
+registerApiPath({
+  method: 'get',
+  path: '/api/v1/sends',
+  tags,
+  summary: 'List the send log',
+  description: 'One row per email of any kind, newest first, without the rendered bodies.',
+  request: { query: SendListQuery },
+  responses: { 200: ok(pageOf(SendSummarySchema), 'A page of sends.') },
+});
+registerApiPath({
+  method: 'get',
+  path: '/api/v1/sends/{id}',
+  tags,
+  summary: 'Get a send with its rendered message',
+  request: { params: IdParams },
+  responses: { 200: ok(dataOf(Send), 'The send.'), ...notFound },
+});

@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { and, eq, sql } from 'drizzle-orm';
+import { AppError } from '../api/errors.js';
+import type { DbOrTx } from '../db/client.js';
+import { getSendingConfig } from '../db/repositories/sending-configs.js';
+import { insertSend, type SendStatus } from '../db/repositories/sends.js';
+import { isSuppressed } from '../db/repositories/suppressions.js';
+import { assertTemplateCompiles, getTemplate } from '../db/repositories/templates.js';
+import { contacts, sends } from '../db/schema.js';
+import { workflowIds } from '../domain/ids.js';
+import { renderEmail, TemplateRenderError, type RenderedEmail, type TemplateContact, type TemplateSource } from '../mail/render.js';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
+import { TASK_QUEUES } from '../temporal/task-queues.js';
+import type { transactionalSendWorkflow } from '../../workflows/transactional-send.js';
+
+/** One email as `POST /send` describes it, validated (src/api/routes/send.schema.ts). */
+export interface TransactionalEmailInput {
+  to?: string;
+  contactId?: number;
+  subject?: string;
+  html?: string;
+  text?: string;
+  templateId?: number;
+  variables?: Record<string, unknown>;
+  sendingConfigId: number;
+  replyTo?: string;
+  cc?: string[];
+  bcc?: string[];
+  headers?: Record<string, string>;
+}
+
+export interface TransactionalDeps {
+  db: DbOrTx;
+  temporal: Client;
+}
+
+export interface QueuedSend {
+  sendId: number;
+  status: SendStatus;
+}
+
+export type BatchItemResult = QueuedSend | { error: { code: string; message: string } };
+
+/** Contact statuses that block every email: the address bounced or its owner complained. */
+const BLOCKED_STATUSES = new Set(['bounced', 'complained']);
+
+/** How long starting a delivery workflow may take before the request gives up with a 503. */
+const START_DEADLINE_MS = 5_000;
+
+/** How many emails of one batch are prepared at once; more would only queue on the database pool. */
+const BATCH_CONCURRENCY = 8;
+
+type ContactRow = { id: number; email: string; status: string } & TemplateContact;
+
+const contactFields = {
+  id: contacts.id,
+  email: contacts.email,
+  status: contacts.status,
+  firstName: contacts.firstName,
+  lastName: contacts.lastName,
+  phone: contacts.phone,
+  company: contacts.company,
+  city: contacts.city,
+  country: contacts.country,
+  timezone: contacts.timezone,
+  customFields: contacts.customFields,
+};
+
+/** The site's contact with this id, or with this email (addresses are stored lowercased). */
+async function findContact(db: DbOrTx, siteId: number, by: { id: number } | { email: string }): Promise<ContactRow | undefined> {
+  const match = 'id' in by ? eq(contacts.id, by.id) : eq(contacts.email, by.email);
+  const [row] = await db.select(contactFields).from(contacts).where(and(eq(contacts.siteId, siteId), match));
+  return row;
+}
+
+function render(source: TemplateSource, contact: TemplateContact, variables: Record<string, unknown> | undefined): RenderedEmail {
+  // Syntax errors become 400 `template_syntax` with field, line and column.
+  assertTemplateCompiles(source);
+  try {
+    return renderEmail(source, { contact, variables: variables ?? {} });
+  } catch (err) {
+    if (!(err instanceof TemplateRenderError)) throw err;
+    throw new AppError('template_render_failed', 400, `The email could not be rendered: ${err.message}`, [
+      { path: err.field, message: err.reason },
+    ]);
+  }
+}
+
+async function nextSendId(db: DbOrTx): Promise<number> {
+  const { rows } = await db.execute<{ id: number }>(sql`select nextval(pg_get_serial_sequence('sends', 'id'))::int as id`);
+  return rows[0]!.id;
+}
+
+/**
+ * The provider-facing idempotency key, unique across sites: derived from the client's Idempotency-Key
+ * when given (so a retried request finds the same row and the provider deduplicates the same email),
+ * else random (every request is a new email).
+ */
+function idempotencyKeyFor(siteId: number, clientKey: string | undefined): string {
+  return clientKey === undefined ? `transactional:${randomUUID()}` : `transactional:${siteId}:${clientKey}`;
+}
+
+type SendHead = { id: number; siteId: number; contactId: number | null; toEmail: string; status: SendStatus };
+
+/** The send an earlier request with this idempotency key recorded, if any. */
+async function findSendByKey(db: DbOrTx, idempotencyKey: string): Promise<SendHead | undefined> {
+  const [row] = await db
+    .select({ id: sends.id, siteId: sends.siteId, contactId: sends.contactId, toEmail: sends.toEmail, status: sends.status })
+    .from(sends)
+    .where(eq(sends.idempotencyKey, idempotencyKey));
+  return row;
+}
+
+/**
+ * Checks one email against the site's state (sending config, template, contact, suppression), renders
+ * it and records it as a queued send. Throws AppError for what the client must fix. A retry with the
+ * same idempotency key returns the row the first request recorded.
+ */
+async function recordSend(db: DbOrTx, siteId: number, email: TransactionalEmailInput, clientKey: string | undefined): Promise<SendHead> {
+  const idempotencyKey = idempotencyKeyFor(siteId, clientKey);
+  if (clientKey !== undefined) {
+    // A retry (say after a 503) answers with what the first request recorded, whatever changed since.
+    const earlier = await findSendByKey(db, idempotencyKey);
+    if (earlier) return earlier;
+  }
+  // Independent reads in parallel: one round trip of latency instead of five. The id is taken from the
+  // sequence up front so the row carries its workflow id from the start; a refused email leaves a gap.
+  const [config, template, contact, toSuppressed, id] = await Promise.all([
+    getSendingConfig(db, siteId, email.sendingConfigId),
+    email.templateId === undefined ? undefined : getTemplate(db, siteId, email.templateId),
+    email.contactId !== undefined
+      ? findContact(db, siteId, { id: email.contactId })
+      : findContact(db, siteId, { email: email.to! }),
+    email.to === undefined ? undefined : isSuppressed(db, siteId, email.to),
+    nextSendId(db),
+  ]);
+  if (!config) {
+    throw new AppError('sending_config_not_found', 404, `Sending config ${email.sendingConfigId} not found`, [
+      { path: 'sendingConfigId', message: 'no sending config with this id in this site' },
+    ]);
+  }
+  if (template === null) {
+    throw new AppError('template_not_found', 404, `Template ${email.templateId} not found`, [
+      { path: 'templateId', message: 'no template with this id in this site' },
+    ]);
+  }
+  if (email.contactId !== undefined && !contact) {
+    throw new AppError('contact_not_found', 404, `Contact ${email.contactId} not found`, [
+      { path: 'contactId', message: 'no contact with this id in this site' },
+    ]);
+  }
+  const to = contact?.email ?? email.to!;
+
+  // Unsubscribing stops marketing, not receipts or password resets; a bounce or complaint stops everything.
+  if (contact && BLOCKED_STATUSES.has(contact.status)) {
+    throw new AppError('recipient_suppressed', 422, `Contact ${contact.id} (${to}) is ${contact.status}; nothing was sent`);
+  }
+  if (toSuppressed ?? (await isSuppressed(db, siteId, to))) {
+    throw new AppError('recipient_suppressed', 422, `${to} is on the suppression list; nothing was sent`);
+  }
+
+  const source: TemplateSource = template ?? { subject: email.subject!, html: email.html!, text: email.text ?? null };
+  const { id: _id, status: _status, ...fields } = contact ?? { id: 0, status: '', email: to };
+  const rendered = render(source, fields, email.variables);
+
+  const { send } = await insertSend(db, {
+    id,
+    siteId,
+    kind: 'transactional',
+    contactId: contact?.id ?? null,
+    toEmail: to,
+    cc: email.cc ?? null,
+    bcc: email.bcc ?? null,
+    replyTo: email.replyTo ?? null,
+    headers: email.headers ?? null,
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
+    sendingConfigId: config.id,
+    templateId: template?.id ?? null,
+    status: 'queued',
+    idempotencyKey,
+    workflowId: workflowIds.transactionalSend(id),
+  });
+  return send;
+}
+
+/**
+ * Starts delivery. USE_EXISTING makes a retried request that finds the workflow running attach to it
+ * instead of starting a second one; a settled send is not started again.
+ */
+async function startDelivery(temporal: Client, send: SendHead): Promise<void> {
+  if (send.status !== 'queued') return;
+  // Bounded, so a Temporal outage is a prompt 503 instead of a request hanging in gRPC retries. A start
+  // that did reach the server before the deadline is harmless: the retry attaches to it.
+  await temporal.withDeadline(Date.now() + START_DEADLINE_MS, () => temporal.workflow.start<typeof transactionalSendWorkflow>('transactionalSendWorkflow', {
+    taskQueue: TASK_QUEUES.transactional,
+    workflowId: workflowIds.transactionalSend(send.id),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [{ sendId: send.id }],
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.SiteId, value: send.siteId },
+      { key: SEARCH_ATTRIBUTES.ContactEmail, value: send.toEmail },
+      ...(send.contactId !== null ? [{ key: SEARCH_ATTRIBUTES.ContactId, value: send.contactId }] : []),
+    ],
+  }));
+}
+
+/**
+ * `POST /send`: records one transactional email and starts its delivery workflow. If Temporal cannot
+ * be reached the row stays queued and the error propagates (503); a retry with the same
+ * Idempotency-Key then finds the row and starts its workflow.
+ */
+export async function queueTransactionalSend(
+  { db, temporal }: TransactionalDeps,
+  siteId: number,
+  email: TransactionalEmailInput,
+  opts: { idempotencyKey?: string } = {},
+): Promise<QueuedSend> {
+  const send = await recordSend(db, siteId, email, opts.idempotencyKey);
+  await startDelivery(temporal, send);
+  return { sendId: send.id, status: send.status };
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+  return results;
+}
+
+/**
+ * `POST /send/batch`: each email as by {@link queueTransactionalSend}; an email the site's state
+ * refuses (an AppError: unknown contact, suppressed…) becomes an `error` entry at its position while
+ * the others go out. Anything else (database or Temporal down) fails the request; rows already
+ * recorded stay queued and a retry with the same Idempotency-Key picks them up.
+ */
+export async function queueTransactionalBatch(
+  { db, temporal }: TransactionalDeps,
+  siteId: number,
+  emails: TransactionalEmailInput[],
+  opts: { idempotencyKey?: string } = {},
+): Promise<BatchItemResult[]> {
+  const recorded = await mapLimit(emails, BATCH_CONCURRENCY, async (email, index) => {
+    const key = opts.idempotencyKey === undefined ? undefined : `${opts.idempotencyKey}:${index}`;
+    try {
+      return { send: await recordSend(db, siteId, email, key) };
+    } catch (err) {
+      if (err instanceof AppError) return { refused: { error: { code: err.code, message: err.message } } };
+      throw err;
+    }
+  });
+  return mapLimit(recorded, BATCH_CONCURRENCY, async (item): Promise<BatchItemResult> => {
+    if (!item.send) return item.refused;
+    await startDelivery(temporal, item.send);
+    return { sendId: item.send.id, status: item.send.status };
+  });
+}
