@@ -16,6 +16,7 @@ import {
   upsertContacts,
   type ContactView,
 } from '../../db/repositories/contacts.js';
+import { triggerOnContactChange } from '../../services/enrollment.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
@@ -92,12 +93,16 @@ async function startedIteration<T>(source: AsyncGenerator<T>): Promise<AsyncGene
   })();
 }
 
-export function contactsRouter({ db }: AppDeps): Router {
+export function contactsRouter({ db, temporal }: AppDeps): Router {
   const router = Router();
+  // Sequence triggers (list_add, tag_add) run after the change is committed and never fail the request.
+  const triggers = (req: { log: AppDeps['logger'] }) => ({ db, temporal, logger: req.log });
 
   router.post('/contacts', idempotent(db), async (req, res) => {
     const { siteId: _s, ...input } = parseBody(req, ContactCreateBody);
-    sendData(res, await createContact(db, siteIdOf(req), input), 201);
+    const contact = await createContact(db, siteIdOf(req), input);
+    await triggerOnContactChange(triggers(req), siteIdOf(req), contact.id, undefined, contact);
+    sendData(res, contact, 201);
   });
 
   router.get('/contacts', async (req, res) => {
@@ -141,8 +146,10 @@ export function contactsRouter({ db }: AppDeps): Router {
   router.patch('/contacts/:id', async (req, res) => {
     const { id } = parseParams(req, IdParams);
     const { siteId: _s, ...patch } = parseBody(req, ContactUpdateBody);
+    const before = patch.lists || patch.tags ? await getContact(db, siteIdOf(req), id) : undefined;
     const contact = await updateContact(db, siteIdOf(req), id, patch);
     if (!contact) throw AppError.notFound('Contact', id);
+    if (before) await triggerOnContactChange(triggers(req), siteIdOf(req), id, before, contact);
     sendData(res, contact);
   });
 
@@ -155,7 +162,10 @@ export function contactsRouter({ db }: AppDeps): Router {
   router.post('/contacts/:id/lists', async (req, res) => {
     const { id } = parseParams(req, IdParams);
     const { listId } = parseBody(req, AddToListBody);
-    sendData(res, await addContactToList(db, siteIdOf(req), id, listId));
+    const before = await getContact(db, siteIdOf(req), id);
+    const contact = await addContactToList(db, siteIdOf(req), id, listId);
+    await triggerOnContactChange(triggers(req), siteIdOf(req), id, before, contact);
+    sendData(res, contact);
   });
 
   router.delete('/contacts/:id/lists/:listId', async (req, res) => {
@@ -167,7 +177,10 @@ export function contactsRouter({ db }: AppDeps): Router {
   router.post('/contacts/:id/tags', async (req, res) => {
     const { id } = parseParams(req, IdParams);
     const { tag } = parseBody(req, AddTagBody);
-    sendData(res, await addTagToContact(db, siteIdOf(req), id, tag));
+    const before = await getContact(db, siteIdOf(req), id);
+    const contact = await addTagToContact(db, siteIdOf(req), id, tag);
+    await triggerOnContactChange(triggers(req), siteIdOf(req), id, before, contact);
+    sendData(res, contact);
   });
 
   router.delete('/contacts/:id/tags/:tag', async (req, res) => {

@@ -101,6 +101,8 @@ export interface MembershipChange {
   unchanged: number;
   /** Ids that are not contacts of this site; nothing was done for them. */
   notFound: number[];
+  /** The contacts that became (or stopped being) members. */
+  changedIds: number[];
 }
 
 /** Adds the site's contacts to a list; ids of other sites are ignored and reported. Undefined: no such list. */
@@ -114,7 +116,7 @@ export async function addListMembers(db: DbOrTx, siteId: number, listId: number,
         .onConflictDoNothing()
         .returning({ contactId: listMembers.contactId })
     : [];
-  return { changed: inserted.length, unchanged: found.length - inserted.length, notFound };
+  return { changed: inserted.length, unchanged: found.length - inserted.length, notFound, changedIds: inserted.map((r) => r.contactId) };
 }
 
 export async function removeListMembers(db: DbOrTx, siteId: number, listId: number, contactIds: readonly number[]): Promise<MembershipChange | undefined> {
@@ -126,5 +128,5 @@ export async function removeListMembers(db: DbOrTx, siteId: number, listId: numb
         .where(and(eq(listMembers.listId, listId), inArray(listMembers.contactId, found)))
         .returning({ contactId: listMembers.contactId })
     : [];
-  return { changed: deleted.length, unchanged: found.length - deleted.length, notFound };
+  return { changed: deleted.length, unchanged: found.length - deleted.length, notFound, changedIds: deleted.map((r) => r.contactId) };
 }

@@ -1,0 +1,299 @@
+/**
+ * Sequences at scale, end to end.
+ *
+ *   npx tsx bench/sequences.ts      (ENROLL=10000 TIMERS=1000 TIMER_DELAY_MINUTES=2 by default)
+ *
+ * Starts a throwaway embedded PostgreSQL and Temporal dev server (SQLite, WAL), the fake Resend
+ * server (test/helpers/fake-resend.ts), and Tidings as two processes like production (`src/main.ts`
+ * with TIDINGS_ROLE=api and TIDINGS_ROLE=worker). Seeds contacts and lists with set-based SQL, creates
+ * the seed's 3-step onboarding sequence through the API, then measures:
+ *  1. `POST /sequences/:id/enroll {listId}` for ENROLL contacts: enrollments/s (rows written and
+ *     workflows started, from the request to its answer) and the time until every first email
+ *     ("Welcome!", delay 0) was accepted by the provider, each exactly once;
+ *  2. the worker's resident memory once those ENROLL journeys all sleep toward step 2 (1 day away);
+ *  3. timer lag: TIMERS contacts enrolled into a one-step sequence with a TIMER_DELAY_MINUTES delay, so
+ *     they all wake within the same minute; lag = when the send began (the send row is written first
+ *     thing by the send activity) and when the provider accepted it, minus the time the workflow
+ *     scheduled (mirrored on enrollments.next_step_at before it slept). p50/p99.
+ * Writes bench/results/sequences.json with machine info.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { createSecretBox } from '../src/crypto/secret-box.js';
+import { createDatabase, type Db } from '../src/db/client.js';
+import { runMigrations } from '../src/db/migrate.js';
+import { ensureApiKey } from '../src/db/repositories/api-keys.js';
+import { createSendingConfig } from '../src/db/repositories/sending-configs.js';
+import { ensureDefaultSite } from '../src/db/repositories/sites.js';
+import { findFreePort } from '../src/embedded/ports.js';
+import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
+import { startEmbeddedTemporal } from '../src/embedded/temporal.js';
+import { startFakeResend, type FakeResend } from '../test/helpers/fake-resend.js';
+import { memoryOf } from './lib/proc.js';
+import { writeResult, type Figure } from './lib/results.js';
+import { round, summarize } from './lib/stats.js';
+
+const ENROLL = Number(process.env.ENROLL ?? 10_000);
+const TIMERS = Number(process.env.TIMERS ?? 1_000);
+const TIMER_DELAY_MINUTES = Number(process.env.TIMER_DELAY_MINUTES ?? 2);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SECRET = 'bench-sequences-secret-0123456789abcdefghijkl';
+const API_KEY = `tk_live_${'s'.repeat(32)}`;
+
+interface Proc {
+  child: ChildProcess;
+  output: () => string;
+}
+
+function startTidings(role: 'api' | 'worker', env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main.ts')], {
+    cwd: root,
+    env: { ...process.env, ...env, TIDINGS_ROLE: role, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  return { child, output: () => output };
+}
+
+async function waitFor(what: string, ready: () => Promise<boolean>, opts: { timeoutMs: number; proc?: Proc; everyMs?: number }): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  while (!(await ready().catch(() => false))) {
+    if (opts.proc && opts.proc.child.exitCode !== null) throw new Error(`${what}: process exited:\n${opts.proc.output().slice(-4000)}`);
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${opts.timeoutMs / 1000} s${opts.proc ? `\n${opts.proc.output().slice(-4000)}` : ''}`);
+    await sleep(opts.everyMs ?? 200);
+  }
+}
+
+/**
+ * One API call over node:http with no client timeout: enrolling a whole list answers only when every
+ * journey has started, which on a loaded machine takes longer than fetch's 5-minute header timeout.
+ */
+function api<T>(base: string, method: string, url: string, body?: unknown): Promise<T> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${base}/api/v1${url}`,
+      {
+        method,
+        headers: { authorization: `Bearer ${API_KEY}`, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          const json = JSON.parse(text) as { data: T; error?: unknown };
+          if ((res.statusCode ?? 500) >= 400) reject(new Error(`${method} ${url}: ${res.statusCode} ${JSON.stringify(json.error)}`));
+          else resolve(json.data);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function count(db: Db, query: ReturnType<typeof sql>): Promise<number> {
+  const { rows } = await db.execute<{ n: number }>(query);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Every address got exactly one email with this subject. */
+function exactlyOnce(fake: FakeResend, subject: string, expected: number): boolean {
+  const perAddress = new Map<string, number>();
+  for (const e of fake.emails) {
+    if (e.payload.subject !== subject) continue;
+    const to = [e.payload.to].flat()[0]!;
+    perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
+  }
+  return perAddress.size === expected && [...perAddress.values()].every((n) => n === 1);
+}
+
+async function main() {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'tidings-bench-sequences-'));
+  const procs: Proc[] = [];
+  const [pgPort, temporalPort, apiPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  const [pg, temporal, fake] = await Promise.all([
+    startEmbeddedPostgres({
+      dataDir: path.join(tmp, 'pg'),
+      port: pgPort,
+      database: 'bench',
+      // Throwaway cluster: durability would only slow the bench down.
+      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    }),
+    startEmbeddedTemporal({ dataDir: path.join(tmp, 'temporal'), port: temporalPort, uiPort: false }),
+    startFakeResend(),
+  ]);
+  const database = createDatabase(pg.databaseUrl, { max: 2 });
+  const { db } = database;
+  try {
+    await runMigrations(db);
+    const { site } = await ensureDefaultSite(db);
+    await ensureApiKey(db, site.id, API_KEY);
+    const list = async (name: string, n: number, prefix: string) => {
+      const [row] = (await db.execute<{ id: number }>(sql`insert into lists (site_id, name) values (${site.id}, ${name}) returning id`)).rows;
+      await db.execute(sql`
+        insert into contacts (site_id, email, first_name, status, timezone)
+        select ${site.id}, ${prefix} || g || '@example.com', 'Person ' || g, 'subscribed', 'Europe/Paris' from generate_series(1, ${n}) g`);
+      await db.execute(sql`
+        insert into list_members (list_id, contact_id)
+        select ${row!.id}, id from contacts where site_id = ${site.id} and email like ${`${prefix}%`}`);
+      return row!.id;
+    };
+    const signups = await list('Signups', ENROLL, 'signup');
+    const reminders = await list('Reminders', TIMERS, 'remind');
+    await db.execute(sql`analyze`);
+    const config = await createSendingConfig(db, createSecretBox(SECRET), site.id, {
+      name: 'Fake Resend',
+      provider: 'resend',
+      fromEmail: 'hello@example.com',
+      credentials: { apiKey: fake.apiKey },
+    });
+
+    const common = {
+      DATABASE_URL: pg.databaseUrl,
+      TEMPORAL_ADDRESS: temporal.address,
+      TIDINGS_SECRET: SECRET,
+      TIDINGS_API_KEY: API_KEY,
+      RESEND_BASE_URL: fake.url,
+      RATE_LIMIT_PER_MINUTE: '1000000',
+    };
+    const apiProc = startTidings('api', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', TIDINGS_DATA_DIR: path.join(tmp, 'api') });
+    const workerProc = startTidings('worker', { ...common, TIDINGS_DATA_DIR: path.join(tmp, 'worker') });
+    procs.push(apiProc, workerProc);
+    const base = `http://127.0.0.1:${apiPort}`;
+    await waitFor('API ready', async () => (await fetch(`${base}/readyz`)).ok, { timeoutMs: 120_000, proc: apiProc });
+    await waitFor('worker running', async () => workerProc.output().includes('Tidings is running'), { timeoutMs: 120_000, proc: workerProc });
+    const workerPid = workerProc.child.pid!;
+    const idleRss = (await memoryOf(workerPid))!.rssMb;
+
+    // 1. The seed's onboarding flow, enrolled from a list of ENROLL contacts through the API.
+    const onboarding = await api<{ id: number }>(base, 'POST', '/sequences', { name: 'Onboarding Flow', sendingConfigId: config.id });
+    for (const [subject, delayValue, delayUnit] of [['Welcome!', 0, 'minutes'], ['Getting started', 1, 'days'], ['Pro tips', 3, 'days']] as const) {
+      await api(base, 'POST', `/sequences/${onboarding.id}/steps`, { subject, html: `<p>${subject} {{ firstName }}</p>`, delayValue, delayUnit });
+    }
+    process.stderr.write(`enrolling ${ENROLL} contacts…\n`);
+    const t0 = performance.now();
+    // Journeys start sending while the request still enrolls the rest of the list: watch from the start.
+    let firstEmailMs: number | null = null;
+    const firstWatch = setInterval(() => {
+      if (firstEmailMs === null && fake.emails.length > 0) firstEmailMs = performance.now() - t0;
+    }, 20);
+    const enrolled = await api<{ enrolled: number }>(base, 'POST', `/sequences/${onboarding.id}/enroll`, { listId: signups });
+    const enrollMs = performance.now() - t0;
+    process.stderr.write(`enrolled ${enrolled.enrolled} in ${Math.round(enrollMs)} ms (${fake.emails.length} first emails already sent); waiting for the rest…\n`);
+    await waitFor('all first emails', async () => fake.emails.length >= ENROLL, { timeoutMs: 30 * 60_000, proc: workerProc, everyMs: 20 });
+    clearInterval(firstWatch);
+    const allFirstMs = performance.now() - t0;
+    const firstOnce = exactlyOnce(fake, 'Welcome!', ENROLL);
+    process.stderr.write(`all ${ENROLL} first emails after ${Math.round(allFirstMs)} ms; waiting until every journey sleeps…\n`);
+
+    // 2. Every journey asleep toward step 2 (the mirror says next step in about a day).
+    await waitFor(
+      'all journeys sleeping',
+      async () =>
+        (await count(
+          db,
+          sql`select count(*)::int as n from enrollments where sequence_id = ${onboarding.id} and status = 'active' and next_step_at > now() + interval '12 hours'`,
+        )) >= ENROLL,
+      { timeoutMs: 10 * 60_000, proc: workerProc, everyMs: 500 },
+    );
+    await sleep(5_000);
+    const sleepingRss = (await memoryOf(workerPid))!;
+
+    // 3. Timer lag: TIMERS journeys due within the same minute.
+    const reminder = await api<{ id: number }>(base, 'POST', '/sequences', { name: 'Reminder', sendingConfigId: config.id });
+    await api(base, 'POST', `/sequences/${reminder.id}/steps`, { subject: 'Your reminder', html: '<p>Hi {{ firstName }}</p>', delayValue: TIMER_DELAY_MINUTES, delayUnit: 'minutes' });
+    fake.reset();
+    const t1 = performance.now();
+    await api(base, 'POST', `/sequences/${reminder.id}/enroll`, { listId: reminders });
+    const timerEnrollMs = performance.now() - t1;
+    await waitFor(
+      'reminder journeys scheduled',
+      async () => (await count(db, sql`select count(*)::int as n from enrollments where sequence_id = ${reminder.id} and next_step_at is not null`)) >= TIMERS,
+      { timeoutMs: 5 * 60_000, proc: workerProc, everyMs: 200 },
+    );
+    // next_step_at is cleared when a journey ends: keep the scheduled instants now.
+    const { rows: scheduledRows } = await db.execute<{ workflow_id: string; due: string }>(
+      sql`select workflow_id, next_step_at as due from enrollments where sequence_id = ${reminder.id}`,
+    );
+    const due = new Map(scheduledRows.map((r) => [r.workflow_id, new Date(r.due).getTime()]));
+    const dueTimes = [...due.values()];
+    const spreadS = (Math.max(...dueTimes) - Math.min(...dueTimes)) / 1000;
+    process.stderr.write(`${TIMERS} reminders due within ${round(spreadS)} s; waiting for them…\n`);
+    await waitFor('all reminders sent', async () => fake.emails.length >= TIMERS, {
+      timeoutMs: (TIMER_DELAY_MINUTES + 15) * 60_000,
+      proc: workerProc,
+      everyMs: 100,
+    });
+    await waitFor(
+      'reminder sends recorded',
+      async () => (await count(db, sql`select count(*)::int as n from sends where sequence_id = ${reminder.id} and sent_at is not null`)) >= TIMERS,
+      { timeoutMs: 60_000 },
+    );
+    const { rows: sendRows } = await db.execute<{ enrollment_id: string; created_at: string; sent_at: string }>(
+      sql`select enrollment_id, created_at, sent_at from sends where sequence_id = ${reminder.id}`,
+    );
+    const startLag = sendRows.map((r) => new Date(r.created_at).getTime() - due.get(r.enrollment_id)!);
+    const acceptedLag = sendRows.map((r) => new Date(r.sent_at).getTime() - due.get(r.enrollment_id)!);
+    const start = summarize(startLag);
+    const accepted = summarize(acceptedLag);
+    const timersOnce = exactlyOnce(fake, 'Your reminder', TIMERS);
+    const finalRss = (await memoryOf(workerPid))!;
+
+    const figures: Figure[] = [
+      { key: 'enroll_per_s', label: `enrollments/s (POST enroll {listId}, ${ENROLL} contacts)`, value: round(enrolled.enrolled / (enrollMs / 1000)), unit: '/s' },
+      { key: 'enroll_total_s', label: 'enroll request duration', value: round(enrollMs / 1000, 2), unit: 's' },
+      { key: 'first_email_ms', label: 'first email accepted after the POST', value: Math.round(firstEmailMs ?? allFirstMs), unit: 'ms' },
+      { key: 'all_first_emails_s', label: `all ${ENROLL} first emails accepted after the POST`, value: round(allFirstMs / 1000, 1), unit: 's' },
+      { key: 'first_emails_per_s', label: 'first emails/s end to end', value: round(ENROLL / (allFirstMs / 1000)), unit: '/s' },
+      { key: 'worker_rss_idle_mb', label: 'worker RSS before any enrollment', value: round(idleRss), unit: 'MB' },
+      { key: 'worker_rss_sleeping_mb', label: `worker RSS with ${ENROLL} sleeping enrollments`, value: round(sleepingRss.rssMb), unit: 'MB' },
+      { key: 'worker_peak_rss_mb', label: 'worker peak RSS (VmHWM) over the run', value: round(finalRss.peakRssMb), unit: 'MB' },
+      { key: 'timer_lag_start_p50_ms', label: `timer lag to send start p50 (${TIMERS} due within ${round(spreadS)} s)`, value: Math.round(start.p50), unit: 'ms' },
+      { key: 'timer_lag_start_p99_ms', label: 'timer lag to send start p99', value: Math.round(start.p99), unit: 'ms' },
+      { key: 'timer_lag_accepted_p50_ms', label: 'timer lag to provider acceptance p50', value: Math.round(accepted.p50), unit: 'ms' },
+      { key: 'timer_lag_accepted_p99_ms', label: 'timer lag to provider acceptance p99', value: Math.round(accepted.p99), unit: 'ms' },
+    ];
+    await writeResult({
+      bench: 'sequences',
+      command: 'npx tsx bench/sequences.ts',
+      parameters: {
+        enroll: ENROLL,
+        timers: TIMERS,
+        timerDelayMinutes: TIMER_DELAY_MINUTES,
+        setup: 'embedded PostgreSQL (fsync off) + Temporal dev server (SQLite WAL) + fake Resend on localhost; API and worker as separate processes (worker: maxCachedWorkflows 250)',
+      },
+      figures,
+      details: {
+        enrolled: enrolled.enrolled,
+        firstEmailsExactlyOnce: firstOnce,
+        remindersExactlyOnce: timersOnce,
+        timerEnrollMs: Math.round(timerEnrollMs),
+        dueSpreadSeconds: round(spreadS),
+        timerLagToSendStartMs: start,
+        timerLagToAcceptanceMs: accepted,
+        workerRssSleeping: sleepingRss,
+      },
+    });
+    if (!firstOnce || !timersOnce) throw new Error('some contact did not get exactly one email');
+  } finally {
+    for (const p of procs) p.child.kill('SIGTERM');
+    await Promise.all(procs.map((p) => (p.child.exitCode === null ? new Promise((r) => p.child.once('exit', r)) : null)));
+    await database.close();
+    await fake.close();
+    await temporal.stop();
+    await pg.stop();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();

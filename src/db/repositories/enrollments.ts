@@ -1,0 +1,285 @@
+import { and, asc, count, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../client.js';
+import { contactTags, contacts, enrollmentSteps, enrollments, listMembers, sequenceSteps, type enrollmentStatus } from '../schema.js';
+import { suppressedEmails } from './suppressions.js';
+
+export type EnrollmentRow = typeof enrollments.$inferSelect;
+export type EnrollmentStatus = (typeof enrollmentStatus.enumValues)[number];
+
+/** Prefix of `exit_reason` for a row whose workflow never started; such a row never counts as "enrolled before". */
+export const START_FAILED = 'workflow_start_failed';
+
+export type SkipReason = 'unsubscribed' | 'bounced' | 'complained' | 'suppressed';
+
+/** How the contacts of one enrollment request divide before anything is written. */
+export interface EnrollmentPlan {
+  /** Contacts to enroll now, with the run number of their new enrollment. */
+  eligible: { contactId: number; email: string; run: number }[];
+  notFound: number[];
+  alreadyActive: number[];
+  /** Enrolled before (completed, exited or unenrolled) and the sequence does not allow re-enrollment. */
+  alreadyEnrolled: number[];
+  skipped: { contactId: number; reason: SkipReason }[];
+}
+
+/**
+ * Sorts contact ids for enrollment into a sequence: unknown (or another site's) contacts, contacts that
+ * are not subscribed or are suppressed, contacts with an active enrollment, contacts enrolled before
+ * when re-enrollment is off; the rest are eligible with their next run number.
+ */
+export async function planEnrollment(
+  db: DbOrTx,
+  siteId: number,
+  sequence: { id: number; allowReenrollment: boolean },
+  contactIds: readonly number[],
+): Promise<EnrollmentPlan> {
+  const ids = [...new Set(contactIds)];
+  const plan: EnrollmentPlan = { eligible: [], notFound: [], alreadyActive: [], alreadyEnrolled: [], skipped: [] };
+  if (!ids.length) return plan;
+  const [found, previous] = await Promise.all([
+    db
+      .select({ id: contacts.id, email: contacts.email, status: contacts.status })
+      .from(contacts)
+      .where(and(eq(contacts.siteId, siteId), inArray(contacts.id, ids))),
+    db
+      .select({
+        contactId: enrollments.contactId,
+        maxRun: sql<number>`max(${enrollments.run})::int`,
+        active: sql<boolean>`bool_or(${enrollments.status} = 'active')`,
+        ran: sql<boolean>`bool_or(${enrollments.status} <> 'active' and coalesce(${enrollments.exitReason}, '') not like ${START_FAILED + '%'})`,
+      })
+      .from(enrollments)
+      .where(and(eq(enrollments.sequenceId, sequence.id), inArray(enrollments.contactId, ids)))
+      .groupBy(enrollments.contactId),
+  ]);
+  const byId = new Map(found.map((c) => [c.id, c]));
+  const history = new Map(previous.map((p) => [p.contactId, p]));
+  const suppressed = await suppressedEmails(db, siteId, found.map((c) => c.email));
+  for (const id of ids) {
+    const contact = byId.get(id);
+    const past = history.get(id);
+    if (!contact) plan.notFound.push(id);
+    else if (past?.active) plan.alreadyActive.push(id);
+    else if (contact.status !== 'subscribed') plan.skipped.push({ contactId: id, reason: contact.status });
+    else if (suppressed.has(contact.email)) plan.skipped.push({ contactId: id, reason: 'suppressed' });
+    else if (past?.ran && !sequence.allowReenrollment) plan.alreadyEnrolled.push(id);
+    else plan.eligible.push({ contactId: id, email: contact.email, run: (past?.maxRun ?? 0) + 1 });
+  }
+  return plan;
+}
+
+/**
+ * Inserts active enrollments. A row that collides with another active enrollment of the same contact
+ * (the partial unique index; a concurrent request won) or the same run is left out of the answer.
+ */
+export async function insertEnrollments(
+  db: DbOrTx,
+  rows: { siteId: number; sequenceId: number; contactId: number; run: number; workflowId: string }[],
+): Promise<{ id: number; contactId: number; run: number; workflowId: string }[]> {
+  if (!rows.length) return [];
+  return db
+    .insert(enrollments)
+    .values(rows.map((r) => ({ ...r, status: 'active' as const })))
+    .onConflictDoNothing()
+    .returning({ id: enrollments.id, contactId: enrollments.contactId, run: enrollments.run, workflowId: enrollments.workflowId });
+}
+
+/** Marks rows whose workflow could not be started, freeing the contact for a retried request. */
+export async function markStartFailed(db: DbOrTx, ids: readonly number[], message: string): Promise<void> {
+  if (!ids.length) return;
+  await db
+    .update(enrollments)
+    .set({ status: 'failed', exitReason: `${START_FAILED}: ${message}`.slice(0, 500), completedAt: new Date(), updatedAt: new Date() })
+    .where(and(inArray(enrollments.id, [...ids]), eq(enrollments.status, 'active')));
+}
+
+export async function getEnrollmentRow(db: DbOrTx, siteId: number, id: number): Promise<EnrollmentRow | undefined> {
+  const [row] = await db.select().from(enrollments).where(and(eq(enrollments.siteId, siteId), eq(enrollments.id, id)));
+  return row;
+}
+
+export async function findActiveEnrollment(db: DbOrTx, siteId: number, sequenceId: number, contactId: number): Promise<EnrollmentRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(enrollments)
+    .where(and(eq(enrollments.siteId, siteId), eq(enrollments.sequenceId, sequenceId), eq(enrollments.contactId, contactId), eq(enrollments.status, 'active')));
+  return row;
+}
+
+/** Ends an active enrollment in the database (the workflow was told first). */
+export async function markEnrollmentEnded(db: DbOrTx, id: number, status: Exclude<EnrollmentStatus, 'active'>, reason: string): Promise<void> {
+  await db
+    .update(enrollments)
+    .set({ status, exitReason: reason, completedAt: new Date(), nextStepAt: null, updatedAt: new Date() })
+    .where(and(eq(enrollments.id, id), eq(enrollments.status, 'active')));
+}
+
+export interface EnrollmentHistoryEntry {
+  stepId: number;
+  outcome: string;
+  sendId: number | null;
+  at: Date;
+}
+
+/** The recorded steps of an enrollment, oldest first. */
+export async function enrollmentHistory(db: DbOrTx, enrollmentId: number): Promise<EnrollmentHistoryEntry[]> {
+  return db
+    .select({ stepId: enrollmentSteps.stepId, outcome: enrollmentSteps.outcome, sendId: enrollmentSteps.sendId, at: enrollmentSteps.at })
+    .from(enrollmentSteps)
+    .where(eq(enrollmentSteps.enrollmentId, enrollmentId))
+    .orderBy(asc(enrollmentSteps.seq));
+}
+
+export interface EnrollmentListItem {
+  id: number;
+  sequenceId: number;
+  contactId: number;
+  contactEmail: string;
+  run: number;
+  workflowId: string;
+  status: EnrollmentStatus;
+  exitReason: string | null;
+  currentStepId: number | null;
+  nextStepAt: Date | null;
+  enrolledAt: Date;
+  completedAt: Date | null;
+}
+
+const listColumns = {
+  id: enrollments.id,
+  sequenceId: enrollments.sequenceId,
+  contactId: enrollments.contactId,
+  contactEmail: contacts.email,
+  run: enrollments.run,
+  workflowId: enrollments.workflowId,
+  status: enrollments.status,
+  exitReason: enrollments.exitReason,
+  currentStepId: enrollments.currentStepId,
+  nextStepAt: enrollments.nextStepAt,
+  enrolledAt: enrollments.enrolledAt,
+  completedAt: enrollments.completedAt,
+};
+
+export async function listEnrollments(
+  db: DbOrTx,
+  siteId: number,
+  sequenceId: number,
+  filters: { status?: EnrollmentStatus; contactId?: number },
+  page: { limit: number; offset: number },
+): Promise<{ rows: EnrollmentListItem[]; total: number }> {
+  const where = and(
+    eq(enrollments.siteId, siteId),
+    eq(enrollments.sequenceId, sequenceId),
+    filters.status ? eq(enrollments.status, filters.status) : undefined,
+    filters.contactId ? eq(enrollments.contactId, filters.contactId) : undefined,
+  );
+  const [rows, [totals]] = await Promise.all([
+    db
+      .select(listColumns)
+      .from(enrollments)
+      .innerJoin(contacts, eq(contacts.id, enrollments.contactId))
+      .where(where)
+      .orderBy(desc(enrollments.id))
+      .limit(page.limit)
+      .offset(page.offset),
+    db.select({ total: count() }).from(enrollments).where(where),
+  ]);
+  return { rows, total: totals?.total ?? 0 };
+}
+
+export async function getEnrollmentItem(db: DbOrTx, siteId: number, id: number): Promise<EnrollmentListItem | undefined> {
+  const [row] = await db
+    .select(listColumns)
+    .from(enrollments)
+    .innerJoin(contacts, eq(contacts.id, enrollments.contactId))
+    .where(and(eq(enrollments.siteId, siteId), eq(enrollments.id, id)));
+  return row;
+}
+
+/** Keyset page of a sequence's active enrollments, to fan a signal out without loading every id. */
+export async function activeEnrollmentPage(db: DbOrTx, sequenceId: number, afterId: number, limit: number): Promise<{ id: number; workflowId: string }[]> {
+  return db
+    .select({ id: enrollments.id, workflowId: enrollments.workflowId })
+    .from(enrollments)
+    .where(and(eq(enrollments.sequenceId, sequenceId), eq(enrollments.status, 'active'), gt(enrollments.id, afterId)))
+    .orderBy(asc(enrollments.id))
+    .limit(limit);
+}
+
+/** The active enrollments of one contact (a handful at most: one per sequence). */
+export async function activeEnrollmentsOfContact(db: DbOrTx, siteId: number, contactId: number): Promise<{ id: number; sequenceId: number; workflowId: string }[]> {
+  return db
+    .select({ id: enrollments.id, sequenceId: enrollments.sequenceId, workflowId: enrollments.workflowId })
+    .from(enrollments)
+    .where(and(eq(enrollments.siteId, siteId), eq(enrollments.contactId, contactId), eq(enrollments.status, 'active')))
+    .orderBy(asc(enrollments.id));
+}
+
+/** Where bulk enrollment reads its contacts: a list, a tag, or a segment's `select c.id …` query. */
+export type ContactSource = { listId: number } | { tagId: number } | { segmentSql: SQL };
+
+/** Next keyset page of contact ids of a source (ids > afterId, ascending), always within the site. */
+export async function contactIdPage(db: DbOrTx, siteId: number, source: ContactSource, afterId: number, limit: number): Promise<number[]> {
+  let rows: { id: number }[];
+  if ('listId' in source) {
+    rows = await db
+      .select({ id: listMembers.contactId })
+      .from(listMembers)
+      .innerJoin(contacts, eq(contacts.id, listMembers.contactId))
+      .where(and(eq(listMembers.listId, source.listId), eq(contacts.siteId, siteId), gt(listMembers.contactId, afterId)))
+      .orderBy(asc(listMembers.contactId))
+      .limit(limit);
+  } else if ('tagId' in source) {
+    rows = await db
+      .select({ id: contactTags.contactId })
+      .from(contactTags)
+      .innerJoin(contacts, eq(contacts.id, contactTags.contactId))
+      .where(and(eq(contactTags.tagId, source.tagId), eq(contacts.siteId, siteId), gt(contactTags.contactId, afterId)))
+      .orderBy(asc(contactTags.contactId))
+      .limit(limit);
+  } else {
+    const result = await db.execute<{ id: number }>(
+      sql`select s.id from (${source.segmentSql}) s where s.id > ${afterId} order by s.id limit ${limit}`,
+    );
+    rows = result.rows.map((r) => ({ id: Number(r.id) }));
+  }
+  return rows.map((r) => r.id);
+}
+
+export interface StepStats {
+  stepId: number;
+  position: number;
+  type: string;
+  subject: string | null;
+  sent: number;
+  opened: number;
+  clicked: number;
+}
+
+/**
+ * Per live step: emails sent (sequence sends past `queued` that did not fail or get suppressed) and
+ * distinct sends opened / clicked, from the events table.
+ */
+export async function sequenceStepStats(db: DbOrTx, siteId: number, sequenceId: number): Promise<StepStats[]> {
+  const result = await db.execute<{ step_id: number; type: string; subject: string | null; sent: number; opened: number; clicked: number }>(sql`
+    select st.id as step_id, st.type::text as type, st.subject,
+      (select count(*)::int from sends s
+        where s.site_id = ${siteId} and s.kind = 'sequence' and s.sequence_id = ${sequenceId} and s.step_id = st.id
+          and s.status not in ('queued', 'failed', 'suppressed')) as sent,
+      (select count(distinct e.send_id)::int from email_events e
+        where e.site_id = ${siteId} and e.step_id = st.id and e.type = 'opened' and e.send_id is not null) as opened,
+      (select count(distinct e.send_id)::int from email_events e
+        where e.site_id = ${siteId} and e.step_id = st.id and e.type = 'clicked' and e.send_id is not null) as clicked
+    from ${sequenceSteps} st
+    where st.sequence_id = ${sequenceId} and st.site_id = ${siteId} and st.deleted_at is null
+    order by st.position, st.id`);
+  return result.rows.map((r, i) => ({
+    stepId: Number(r.step_id),
+    position: i + 1,
+    type: r.type,
+    subject: r.subject,
+    sent: Number(r.sent),
+    opened: Number(r.opened),
+    clicked: Number(r.clicked),
+  }));
+}

@@ -1,0 +1,324 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { AppError } from '../api/errors.js';
+import type { DbOrTx } from '../db/client.js';
+import {
+  activeEnrollmentPage,
+  activeEnrollmentsOfContact,
+  contactIdPage,
+  insertEnrollments,
+  markStartFailed,
+  planEnrollment,
+  type ContactSource,
+  type SkipReason,
+} from '../db/repositories/enrollments.js';
+import { getSequenceRow, sequencesForTrigger, type SequenceRow, type SequenceStatus } from '../db/repositories/sequences.js';
+import { workflowIds } from '../domain/ids.js';
+import type { Logger } from '../logger.js';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
+import { TASK_QUEUES } from '../temporal/task-queues.js';
+import type { EnrollmentInput, enrollmentWorkflow } from '../../workflows/enrollment.js';
+
+/** Names agreed with workflows/enrollment.ts; strings so the API does not import workflow code. */
+export const ENROLLMENT_WORKFLOW = 'enrollmentWorkflow';
+export const ENROLLMENT_SIGNALS = {
+  unenroll: 'unenroll',
+  contactStatusChanged: 'contactStatusChanged',
+  contactEvent: 'contactEvent',
+  sequenceStatusChanged: 'sequenceStatusChanged',
+} as const;
+export const ENROLLMENT_STATE_QUERY = 'state';
+
+export type EnrollmentSignal = keyof typeof ENROLLMENT_SIGNALS;
+
+export type EnrollmentWorkflowInput = EnrollmentInput;
+
+export interface EnrollmentDeps {
+  db: DbOrTx;
+  temporal: Client;
+  logger?: Logger;
+}
+
+export interface EnrollResult {
+  enrolled: number[];
+  alreadyActive: number[];
+  notFound: number[];
+  /** Enrolled before and the sequence does not allow re-enrollment. */
+  alreadyEnrolled: number[];
+  /** Not subscribed, or suppressed. */
+  skipped: { contactId: number; reason: SkipReason }[];
+}
+
+/** Workflow starts (and signals) in flight at once per request: enough to hide round trips, few enough not to flood the frontend. */
+const CONCURRENCY = 16;
+/** Contact ids per enrollment batch when a list, tag or segment is streamed. */
+export const ENROLL_PAGE = 500;
+/**
+ * Deadline of one start or signal. A healthy frontend answers in milliseconds; without a deadline the
+ * client keeps retrying an unreachable server for many seconds while the HTTP request hangs.
+ */
+export const TEMPORAL_DEADLINE_MS = 5000;
+
+function withDeadline<T>(temporal: Client, fn: () => Promise<T>): Promise<T> {
+  return temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, fn);
+}
+
+/** Signals one journey; a journey that already closed has nothing left to change (false). */
+export async function signalEnrollment(temporal: Client, workflowId: string, signal: EnrollmentSignal, payload: unknown): Promise<boolean> {
+  try {
+    await withDeadline(temporal, () => temporal.workflow.getHandle(workflowId).signal(ENROLLMENT_SIGNALS[signal], payload));
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+  return results;
+}
+
+/** 404 for another site's sequence; 422 unless it is active (paused and archived sequences take no one). */
+async function activeSequence(db: DbOrTx, siteId: number, sequenceId: number): Promise<SequenceRow> {
+  const sequence = await getSequenceRow(db, siteId, sequenceId);
+  if (!sequence) throw AppError.notFound('Sequence', sequenceId);
+  if (sequence.status !== 'active') {
+    throw new AppError('sequence_not_active', 422, `Sequence ${sequenceId} is ${sequence.status}; only an active sequence enrolls contacts`);
+  }
+  return sequence;
+}
+
+async function startEnrollmentWorkflow(temporal: Client, input: EnrollmentWorkflowInput, workflowId: string): Promise<void> {
+  await withDeadline(temporal, () => temporal.workflow.start<typeof enrollmentWorkflow>(ENROLLMENT_WORKFLOW, {
+    workflowId,
+    taskQueue: TASK_QUEUES.main,
+    args: [input],
+    // A retried request that finds this run's workflow already started attaches to it: never two journeys.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.SiteId, value: input.siteId },
+      { key: SEARCH_ATTRIBUTES.SequenceId, value: String(input.sequenceId) },
+      { key: SEARCH_ATTRIBUTES.ContactId, value: input.contactId },
+      { key: SEARCH_ATTRIBUTES.ContactEmail, value: input.contactEmail },
+    ],
+  }));
+}
+
+/**
+ * Enrolls contacts (at most a page, ~1,000) into a sequence: writes one active enrollment row per
+ * eligible contact (the partial unique index keeps one active per sequence and contact, so a
+ * concurrent request cannot double-enroll), then starts one workflow per row.
+ *
+ * A row whose workflow cannot be started (within {@link TEMPORAL_DEADLINE_MS}) is marked `failed`
+ * (`workflow_start_failed: …`), so no active row is left without a journey and a retried request can
+ * enroll the contact again, and the error is rethrown (Temporal down → 503). Retrying is the
+ * caller's: the HTTP client on a 503, {@link runTriggerSafely} for triggers. Rows started before
+ * the failure stay enrolled; a retry reports them as already active.
+ */
+export async function enrollContacts(
+  deps: EnrollmentDeps,
+  input: { siteId: number; sequenceId: number; contactIds: readonly number[]; sequence?: SequenceRow },
+): Promise<EnrollResult> {
+  const { db, temporal } = deps;
+  const sequence = input.sequence ?? (await activeSequence(db, input.siteId, input.sequenceId));
+  const plan = await planEnrollment(db, input.siteId, sequence, input.contactIds);
+  const emailOf = new Map(plan.eligible.map((e) => [e.contactId, e.email]));
+  const rows = await insertEnrollments(
+    db,
+    plan.eligible.map((e) => ({
+      siteId: input.siteId,
+      sequenceId: sequence.id,
+      contactId: e.contactId,
+      run: e.run,
+      workflowId: workflowIds.enrollment(sequence.id, e.contactId, e.run),
+    })),
+  );
+  const inserted = new Set(rows.map((r) => r.contactId));
+  // Lost the race to a concurrent request: that one enrolled the contact.
+  const raced = plan.eligible.filter((e) => !inserted.has(e.contactId)).map((e) => e.contactId);
+
+  const outcomes = await mapLimit(rows, CONCURRENCY, async (row) => {
+    try {
+      await startEnrollmentWorkflow(
+        temporal,
+        { enrollmentId: row.id, siteId: input.siteId, sequenceId: sequence.id, contactId: row.contactId, contactEmail: emailOf.get(row.contactId)! },
+        row.workflowId,
+      );
+      return undefined;
+    } catch (err) {
+      return err;
+    }
+  });
+  const failedRows = rows.filter((_, i) => outcomes[i] !== undefined);
+  if (failedRows.length) {
+    const error = outcomes.find((e) => e !== undefined);
+    const message = error instanceof Error ? error.message : String(error);
+    await markStartFailed(db, failedRows.map((r) => r.id), message);
+    deps.logger?.error(
+      { err: error, sequenceId: sequence.id, contactIds: failedRows.map((r) => r.contactId) },
+      'enrollment workflows could not be started; their rows are marked failed',
+    );
+    throw error;
+  }
+
+  return {
+    enrolled: rows.map((r) => r.contactId),
+    alreadyActive: [...plan.alreadyActive, ...raced],
+    notFound: plan.notFound,
+    alreadyEnrolled: plan.alreadyEnrolled,
+    skipped: plan.skipped,
+  };
+}
+
+export interface EnrollCounts {
+  enrolled: number;
+  alreadyActive: number;
+  notFound: number;
+  alreadyEnrolled: number;
+  skipped: number;
+}
+
+/**
+ * Enrolls every member of a list, tag or segment, streaming contact ids in keyset pages of
+ * {@link ENROLL_PAGE}: each page is one {@link enrollContacts} call, so memory and every workflow
+ * input stay small whatever the audience size. `onBatch` sees each page's result (for ids in small answers).
+ */
+export async function enrollSource(
+  deps: EnrollmentDeps,
+  input: { siteId: number; sequenceId: number; source: ContactSource },
+  onBatch?: (result: EnrollResult) => void,
+): Promise<EnrollCounts> {
+  const sequence = await activeSequence(deps.db, input.siteId, input.sequenceId);
+  const counts: EnrollCounts = { enrolled: 0, alreadyActive: 0, notFound: 0, alreadyEnrolled: 0, skipped: 0 };
+  let after = 0;
+  for (;;) {
+    const ids = await contactIdPage(deps.db, input.siteId, input.source, after, ENROLL_PAGE);
+    if (!ids.length) break;
+    const result = await enrollContacts(deps, { siteId: input.siteId, sequenceId: sequence.id, contactIds: ids, sequence });
+    counts.enrolled += result.enrolled.length;
+    counts.alreadyActive += result.alreadyActive.length;
+    counts.notFound += result.notFound.length;
+    counts.alreadyEnrolled += result.alreadyEnrolled.length;
+    counts.skipped += result.skipped.length;
+    onBatch?.(result);
+    if (ids.length < ENROLL_PAGE) break;
+    after = ids[ids.length - 1]!;
+  }
+  return counts;
+}
+
+/**
+ * Signals every active enrollment of a contact (unsubscribe, bounce, contact events, …). Journeys
+ * that already closed are skipped; any other failure (Temporal down) propagates. Answers how many
+ * running journeys were signalled.
+ */
+export async function signalContactEnrollments(
+  deps: EnrollmentDeps,
+  input: { siteId: number; contactId: number; signal: EnrollmentSignal; payload: unknown },
+): Promise<number> {
+  const active = await activeEnrollmentsOfContact(deps.db, input.siteId, input.contactId);
+  const sent = await mapLimit(active, CONCURRENCY, (e) => signalEnrollment(deps.temporal, e.workflowId, input.signal, input.payload));
+  return sent.filter(Boolean).length;
+}
+
+/**
+ * Tells every active enrollment of a sequence its new status (pause holds sends, resume releases them,
+ * archive ends them), paging through enrollment ids so a sequence with 100,000 journeys never loads
+ * them at once.
+ */
+export async function signalSequenceStatus(deps: EnrollmentDeps, sequenceId: number, status: SequenceStatus): Promise<number> {
+  let after = 0;
+  let signalled = 0;
+  for (;;) {
+    const page = await activeEnrollmentPage(deps.db, sequenceId, after, ENROLL_PAGE);
+    if (!page.length) break;
+    const sent = await mapLimit(page, CONCURRENCY, (e) => signalEnrollment(deps.temporal, e.workflowId, 'sequenceStatusChanged', { status }));
+    signalled += sent.filter(Boolean).length;
+    if (page.length < ENROLL_PAGE) break;
+    after = page[page.length - 1]!.id;
+  }
+  return signalled;
+}
+
+export type TriggerEvent = { type: 'list_add'; listIds: number[] } | { type: 'tag_add'; tagNames: string[] } | { type: 'event'; name: string };
+
+/**
+ * Enrolls contacts into every active sequence whose trigger matches what just happened to them.
+ * Errors propagate (the caller decides between 503 and log-and-retry).
+ */
+export async function enrollOnTrigger(
+  deps: EnrollmentDeps,
+  siteId: number,
+  trigger: TriggerEvent,
+  contactIds: readonly number[],
+): Promise<{ sequenceId: number; enrolled: number[] }[]> {
+  if (!contactIds.length) return [];
+  const matches = await sequencesForTrigger(deps.db, siteId, trigger);
+  const out: { sequenceId: number; enrolled: number[] }[] = [];
+  for (const sequenceId of [...new Set(matches.map((m) => m.sequenceId))]) {
+    const sequence = await getSequenceRow(deps.db, siteId, sequenceId);
+    if (!sequence || sequence.status !== 'active') continue;
+    let enrolled: number[] = [];
+    for (let i = 0; i < contactIds.length; i += ENROLL_PAGE) {
+      const r = await enrollContacts(deps, { siteId, sequenceId, contactIds: contactIds.slice(i, i + ENROLL_PAGE), sequence });
+      enrolled = enrolled.concat(r.enrolled);
+    }
+    out.push({ sequenceId, enrolled });
+  }
+  return out;
+}
+
+/**
+ * Runs list_add / tag_add triggers after the change was committed, without failing the request that
+ * made it: the change is done and answering an error would invite a retry that changes nothing. A
+ * failure (Temporal down) is retried once after a second; if that fails too it is logged at error
+ * level with the site, trigger and contact ids, so the enrollment can be redone (`POST
+ * /sequences/:id/enroll`) rather than being lost silently.
+ */
+export async function runTriggerSafely(
+  deps: EnrollmentDeps & { logger: Logger },
+  siteId: number,
+  trigger: TriggerEvent,
+  contactIds: readonly number[],
+): Promise<void> {
+  if (!contactIds.length) return;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await enrollOnTrigger(deps, siteId, trigger, contactIds);
+      return;
+    } catch (err) {
+      if (attempt >= 2) {
+        deps.logger.error({ err, siteId, trigger, contactIds }, 'sequence trigger enrollment failed; enroll these contacts again once Temporal is back');
+        return;
+      }
+      deps.logger.warn({ err, siteId, trigger }, 'sequence trigger enrollment failed; retrying once');
+      await sleep(1000);
+    }
+  }
+}
+
+/**
+ * Runs the list_add and tag_add triggers for what a contact write added: the lists and tags in
+ * `after` that were not in `before` (everything, for a new contact). See {@link runTriggerSafely}.
+ */
+export async function triggerOnContactChange(
+  deps: EnrollmentDeps & { logger: Logger },
+  siteId: number,
+  contactId: number,
+  before: { lists: number[]; tags: string[] } | undefined,
+  after: { lists: number[]; tags: string[] },
+): Promise<void> {
+  const listIds = after.lists.filter((id) => !before?.lists.includes(id));
+  const tagNames = after.tags.filter((name) => !before?.tags.includes(name));
+  if (listIds.length) await runTriggerSafely(deps, siteId, { type: 'list_add', listIds }, [contactId]);
+  if (tagNames.length) await runTriggerSafely(deps, siteId, { type: 'tag_add', tagNames }, [contactId]);
+}
