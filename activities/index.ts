@@ -1,17 +1,32 @@
+import type { SecretBox } from '../src/crypto/secret-box.js';
 import type { Db } from '../src/db/client.js';
+import { createMailers, type Mailers } from '../src/mail/from-config.js';
 import type { Logger } from '../src/logger.js';
+import { createCampaignActivities } from './campaign.js';
 import { createContactImportActivities } from './contact-import.js';
+import { createEnrollmentActivities } from './enrollment.js';
+import { createSendingActivities, type Clock } from './sending.js';
 
 /** What every activity factory may depend on; composition roots (worker, tests) build it. */
 export interface ActivityDeps {
   db: Db;
   logger: Logger;
+  /** Opens sending-config credentials (TIDINGS_SECRET); sends fail as unusable credentials without it. */
+  secretBox?: SecretBox;
+  /** One mailer per sending config, shared by every send of this process; built with defaults when absent. */
+  mailers?: Mailers;
+  clock?: Clock;
 }
 
 /** All activities registered on the worker: one factory per feature, merged. Names must not collide. */
 export function createActivities(deps: ActivityDeps) {
+  // One set of mailers for every feature, so all sends through a config share its connection pool.
+  const mailers = deps.mailers ?? createMailers();
   return {
     ...createContactImportActivities(deps),
+    ...createSendingActivities({ ...deps, mailers }),
+    ...createEnrollmentActivities({ ...deps, mailers }),
+    ...createCampaignActivities({ ...deps, mailers }),
   };
 }
 

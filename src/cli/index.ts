@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerCampaignCommands } from './commands/campaigns.js';
 import { registerContactCommands } from './commands/contacts.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerSiteCommands(program);
   registerKeyCommands(program);
   registerContactCommands(program);
+  registerCampaignCommands(program);
   registerDbCommands(program);
   return program;
 }

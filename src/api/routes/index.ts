@@ -1,10 +1,21 @@
 import type { Router } from 'express';
 import type { AppDeps } from '../deps.js';
 import { apiKeysRouter } from './api-keys.js';
+import { contactEventsRouter } from './contact-events.js';
+import { campaignsRouter } from './campaigns.js';
 import { contactsRouter } from './contacts.js';
+import { enrollmentsRouter } from './enrollments.js';
 import { importsRouter } from './imports.js';
 import { listsRouter } from './lists.js';
+import { providersRouter } from './providers.js';
+import { segmentsRouter } from './segments.js';
+import { sendRouter } from './send.js';
+import { sendingConfigsRouter } from './sending-configs.js';
+import { sendsRouter } from './sends.js';
+import { sequencesRouter } from './sequences.js';
+import { suppressionsRouter } from './suppressions.js';
 import { tagsRouter } from './tags.js';
+import { templatesRouter } from './templates.js';
 
 /**
  * Every /api/v1 feature router, mounted in this order behind authentication, rate limiting and the
@@ -20,4 +31,15 @@ export const featureRouters: ReadonlyArray<(deps: AppDeps) => Router> = [
   listsRouter,
   tagsRouter,
   apiKeysRouter,
+  sendingConfigsRouter,
+  providersRouter,
+  templatesRouter,
+  sendsRouter,
+  suppressionsRouter,
+  sendRouter,
+  segmentsRouter,
+  campaignsRouter,
+  sequencesRouter,
+  enrollmentsRouter,
+  contactEventsRouter,
 ];
