@@ -1,7 +1,6 @@
-import { asyncLocalStorage, sleep as activitySleep } from '@temporalio/activity';
+import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
-import { setTimeout as timerSleep } from 'node:timers/promises';
 import { ZodError } from 'zod';
 import { AppError } from '../src/api/errors.js';
 import { SecretBoxError, type SecretBox } from '../src/crypto/secret-box.js';
@@ -17,6 +16,7 @@ import {
   type FrozenAudience,
   type RecipientStatus,
 } from '../src/db/repositories/campaigns.js';
+import { contactRenderColumns } from '../src/db/repositories/contacts.js';
 import { reserveSendSlots } from '../src/db/repositories/rate-limit.js';
 import { loadSendingConfigWithCredentials } from '../src/db/repositories/sending-configs.js';
 import { suppressedEmails } from '../src/db/repositories/suppressions.js';
@@ -29,7 +29,7 @@ import type { Mailer, OutgoingEmail, SendOutcome } from '../src/mail/mailer.js';
 import { listProviders } from '../src/mail/providers.js';
 import { compileTemplate, renderEmail, type TemplateContact, type TemplateSource } from '../src/mail/render.js';
 import type { Logger } from '../src/logger.js';
-import type { Clock } from './sending.js';
+import { permanent, realClock, withHeartbeats, type Clock } from './support.js';
 
 export interface CampaignDeps {
   db: Db;
@@ -83,25 +83,6 @@ export interface CampaignSummary {
   failedCount: number;
   suppressedCount: number;
   skippedCount: number;
-}
-
-const realClock: Clock = {
-  sleep: (ms) => (asyncLocalStorage.getStore() ? activitySleep(ms) : timerSleep(ms)),
-};
-
-async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
-  const context = asyncLocalStorage.getStore();
-  if (!context) return work();
-  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-function permanent(type: string, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
 function summary(row: CampaignRow): CampaignSummary {
@@ -170,16 +151,7 @@ const contactFields = {
   attempt: campaignRecipients.attempt,
   sendId: campaignRecipients.sendId,
   contactId: contacts.id,
-  email: contacts.email,
-  status: contacts.status,
-  firstName: contacts.firstName,
-  lastName: contacts.lastName,
-  phone: contacts.phone,
-  company: contacts.company,
-  city: contacts.city,
-  country: contacts.country,
-  timezone: contacts.timezone,
-  customFields: contacts.customFields,
+  ...contactRenderColumns,
 };
 
 function describe(outcome: Exclude<SendOutcome, { kind: 'sent' }>): string {
@@ -392,7 +364,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, clock
      * workflow's clock so a time-skipped test sees when the campaign really started.
      */
     async freezeCampaignAudience(input: { campaignId: number; startedAt: string }): Promise<FrozenAudience> {
-      const frozen = await withHeartbeats(() => freezeAudience(
+      const frozen = await withHeartbeats(HEARTBEAT_EVERY_MS, () => freezeAudience(
         db,
         input.campaignId,
         async (campaign) => {
@@ -412,7 +384,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, clock
 
     /** The next disjoint batches of pending recipients after the cursor, sized for the provider and throttle. */
     async planCampaignBatches(input: { campaignId: number; afterId: number }): Promise<CampaignPlan> {
-      return withHeartbeats(() => plan(input));
+      return withHeartbeats(HEARTBEAT_EVERY_MS, () => plan(input));
     },
 
     /**
@@ -423,7 +395,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, clock
      * under the same keys, which the provider deduplicates.
      */
     async sendCampaignBatch(input: BatchRange & { campaignId: number; notBefore?: number; minBatchMs?: number }): Promise<CampaignBatchResult> {
-      return withHeartbeats(async () => {
+      return withHeartbeats(HEARTBEAT_EVERY_MS, async () => {
         const campaign = await getCampaignById(db, input.campaignId);
         if (!campaign) throw permanent('CampaignNotFound', `Campaign ${input.campaignId} does not exist`);
         const inRange = and(
@@ -547,7 +519,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, clock
 
     /** Auto-pause: records why, unless the campaign already left `sending`. */
     async pauseCampaign(input: { campaignId: number; reason: string }): Promise<CampaignStatus> {
-      return withHeartbeats(() => pause(input));
+      return withHeartbeats(HEARTBEAT_EVERY_MS, () => pause(input));
     },
 
     /**
@@ -555,7 +527,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, clock
      * state); `completed` moves a sending campaign to `sent`, or `failed` when nobody could be sent to.
      */
     async finishCampaign(input: { campaignId: number; outcome: 'completed' | 'cancelled' }): Promise<CampaignSummary> {
-      return withHeartbeats(() => finish(input));
+      return withHeartbeats(HEARTBEAT_EVERY_MS, () => finish(input));
     },
   };
 }

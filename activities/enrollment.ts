@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, eq, isNull, max, sql } from 'drizzle-orm';
 import type { Db } from '../src/db/client.js';
+import { contactRenderColumns } from '../src/db/repositories/contacts.js';
 import { insertSend } from '../src/db/repositories/sends.js';
 import { isSuppressed } from '../src/db/repositories/suppressions.js';
 import {
@@ -32,7 +33,8 @@ import type { Mailers } from '../src/mail/from-config.js';
 import { renderEmail, TemplateRenderError, TemplateSyntaxError, type TemplateSource } from '../src/mail/render.js';
 import type { Logger } from '../src/logger.js';
 import type { SecretBox } from '../src/crypto/secret-box.js';
-import { createSendingActivities, type Clock } from './sending.js';
+import { createSendingActivities } from './sending.js';
+import type { Clock } from './support.js';
 
 export interface EnrollmentDeps {
   db: Db;
@@ -48,20 +50,8 @@ export const enrollmentSendKey = (workflowId: string, stepId: number) => `enroll
 /** Contact statuses that end an enrollment before its next email. */
 const EXIT_STATUSES = new Set(['unsubscribed', 'bounced', 'complained']);
 
-const contactFields = {
-  id: contacts.id,
-  email: contacts.email,
-  status: contacts.status,
-  firstName: contacts.firstName,
-  lastName: contacts.lastName,
-  phone: contacts.phone,
-  company: contacts.company,
-  city: contacts.city,
-  country: contacts.country,
-  timezone: contacts.timezone,
-  source: contacts.source,
-  customFields: contacts.customFields,
-};
+// `source` is a template variable of sequence emails only.
+const contactFields = { id: contacts.id, ...contactRenderColumns, source: contacts.source };
 
 async function loadContact(db: Db, siteId: number, contactId: number) {
   const [row] = await db

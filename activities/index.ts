@@ -5,7 +5,8 @@ import type { Logger } from '../src/logger.js';
 import { createCampaignActivities } from './campaign.js';
 import { createContactImportActivities } from './contact-import.js';
 import { createEnrollmentActivities } from './enrollment.js';
-import { createSendingActivities, type Clock } from './sending.js';
+import { createSendingActivities } from './sending.js';
+import type { Clock } from './support.js';
 
 /** What every activity factory may depend on; composition roots (worker, tests) build it. */
 export interface ActivityDeps {

@@ -1,7 +1,5 @@
-import { asyncLocalStorage, sleep as activitySleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
-import { setTimeout as timerSleep } from 'node:timers/promises';
 import { ZodError } from 'zod';
 import { SecretBoxError, type SecretBox } from '../src/crypto/secret-box.js';
 import type { Db } from '../src/db/client.js';
@@ -14,11 +12,7 @@ import { SENDING_FAILURES, type DeliveryResult } from '../src/domain/sending.js'
 import type { Mailers } from '../src/mail/from-config.js';
 import type { Mailer, OutgoingEmail, SendOutcome } from '../src/mail/mailer.js';
 import type { Logger } from '../src/logger.js';
-
-/** Time as the sending activities see it; tests may pass one that does not really wait. */
-export interface Clock {
-  sleep(ms: number): Promise<void>;
-}
+import { permanent, realClock, withHeartbeats, type Clock } from './support.js';
 
 export interface SendingDeps {
   db: Db;
@@ -31,30 +25,6 @@ export interface SendingDeps {
 
 /** How often a running delivery tells Temporal it is alive (the workflows' heartbeat timeout is 20 s). */
 const HEARTBEAT_EVERY_MS = 5_000;
-
-/** Waits inside an activity: cancellable, and Temporal hears heartbeats meanwhile (see withHeartbeats). */
-const realClock: Clock = {
-  sleep: (ms) => (asyncLocalStorage.getStore() ? activitySleep(ms) : timerSleep(ms)),
-};
-
-/**
- * Heartbeats every few seconds while `work` runs, so a worker that dies mid-delivery (or while it waits
- * for a rate-limit slot) is noticed after the heartbeat timeout, not the much longer start-to-close.
- */
-async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
-  const context = asyncLocalStorage.getStore();
-  if (!context) return work();
-  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-function permanent(type: string, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true });
-}
 
 // Reads by id alone: the workflow knows only the send id (the row carries its site).
 async function loadSend(db: Db, id: number): Promise<SendRow | null> {
@@ -152,7 +122,7 @@ export function createSendingActivities({ db, secretBox, mailers, logger, clock 
      * and returned, so it is attempted exactly once.
      */
     async deliverSend(input: { sendId: number }): Promise<DeliveryResult> {
-      return withHeartbeats(async () => {
+      return withHeartbeats(HEARTBEAT_EVERY_MS, async () => {
         const send = await loadSend(db, input.sendId);
         if (!send) throw permanent(SENDING_FAILURES.sendNotFound, `Send ${input.sendId} does not exist`);
         if (send.status !== 'queued') {

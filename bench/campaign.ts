@@ -13,12 +13,10 @@
  * Checks that every recipient got exactly one email, records the peak RSS (VmHWM) of the worker and
  * API processes, prints a table and writes bench/results/campaign.json with machine info.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { createSecretBox } from '../src/crypto/secret-box.js';
 import { createDatabase } from '../src/db/client.js';
@@ -26,38 +24,17 @@ import { runMigrations } from '../src/db/migrate.js';
 import { ensureApiKey } from '../src/db/repositories/api-keys.js';
 import { createSendingConfig } from '../src/db/repositories/sending-configs.js';
 import { ensureDefaultSite } from '../src/db/repositories/sites.js';
-import { findFreePort } from '../src/embedded/ports.js';
-import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
-import { startEmbeddedTemporal } from '../src/embedded/temporal.js';
-import { startFakeResend, type FakeResend } from '../test/helpers/fake-resend.js';
+import type { FakeResend } from '../test/helpers/fake-resend.js';
+import { spawnTidingsRole, startBenchServices, type RoleProcess } from './lib/services.js';
 import { writeResult } from './lib/results.js';
 
 const RECIPIENTS = Number(process.env.RECIPIENTS ?? 100_000);
 const THROTTLED_RECIPIENTS = Number(process.env.THROTTLED_RECIPIENTS ?? 10_000);
 const MAX_PER_SECOND = Number(process.env.MAX_PER_SECOND ?? 500);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
 const SECRET = 'bench-campaign-secret-0123456789abcdefghijkl';
 const API_KEY = `tk_live_${'b'.repeat(32)}`;
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-}
-
-function startTidings(role: 'api' | 'worker', env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env, TIDINGS_ROLE: role, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  return { child, output: () => output };
-}
-
-async function waitFor(what: string, proc: Proc, ready: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+async function waitFor(what: string, proc: RoleProcess, ready: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await ready().catch(() => false))) {
     if (proc.child.exitCode !== null) throw new Error(`${what} exited:\n${proc.output()}`);
@@ -147,19 +124,8 @@ async function runCampaign(base: string, fake: FakeResend, body: Record<string, 
 
 async function main() {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'tidings-bench-campaign-'));
-  const procs: Proc[] = [];
-  const [pgPort, temporalPort, apiPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
-  const [pg, temporal, fake] = await Promise.all([
-    startEmbeddedPostgres({
-      dataDir: path.join(tmp, 'pg'),
-      port: pgPort,
-      database: 'bench',
-      // Throwaway cluster: durability would only slow the bench down.
-      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-    }),
-    startEmbeddedTemporal({ dataDir: path.join(tmp, 'temporal'), port: temporalPort, uiPort: false }),
-    startFakeResend(),
-  ]);
+  const procs: RoleProcess[] = [];
+  const { pg, temporal, fake, apiPort } = await startBenchServices(tmp);
   const database = createDatabase(pg.databaseUrl, { max: 2 });
   const { db } = database;
   try {
@@ -196,8 +162,8 @@ async function main() {
       RESEND_BASE_URL: fake.url,
       RATE_LIMIT_PER_MINUTE: '1000000',
     };
-    const apiProc = startTidings('api', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', TIDINGS_DATA_DIR: path.join(tmp, 'api') });
-    const workerProc = startTidings('worker', { ...common, TIDINGS_DATA_DIR: path.join(tmp, 'worker') });
+    const apiProc = spawnTidingsRole('api', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', TIDINGS_DATA_DIR: path.join(tmp, 'api') });
+    const workerProc = spawnTidingsRole('worker', { ...common, TIDINGS_DATA_DIR: path.join(tmp, 'worker') });
     procs.push(apiProc, workerProc);
     const base = `http://127.0.0.1:${apiPort}`;
     await waitFor('API', apiProc, async () => (await fetch(`${base}/readyz`)).ok);

@@ -17,13 +17,11 @@
  *     scheduled (mirrored on enrollments.next_step_at before it slept). p50/p99.
  * Writes bench/results/sequences.json with machine info.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { createSecretBox } from '../src/crypto/secret-box.js';
 import { createDatabase, type Db } from '../src/db/client.js';
@@ -31,39 +29,19 @@ import { runMigrations } from '../src/db/migrate.js';
 import { ensureApiKey } from '../src/db/repositories/api-keys.js';
 import { createSendingConfig } from '../src/db/repositories/sending-configs.js';
 import { ensureDefaultSite } from '../src/db/repositories/sites.js';
-import { findFreePort } from '../src/embedded/ports.js';
-import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
-import { startEmbeddedTemporal } from '../src/embedded/temporal.js';
-import { startFakeResend, type FakeResend } from '../test/helpers/fake-resend.js';
+import type { FakeResend } from '../test/helpers/fake-resend.js';
 import { memoryOf } from './lib/proc.js';
+import { spawnTidingsRole, startBenchServices, type RoleProcess } from './lib/services.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { round, summarize } from './lib/stats.js';
 
 const ENROLL = Number(process.env.ENROLL ?? 10_000);
 const TIMERS = Number(process.env.TIMERS ?? 1_000);
 const TIMER_DELAY_MINUTES = Number(process.env.TIMER_DELAY_MINUTES ?? 2);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECRET = 'bench-sequences-secret-0123456789abcdefghijkl';
 const API_KEY = `tk_live_${'s'.repeat(32)}`;
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-}
-
-function startTidings(role: 'api' | 'worker', env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env, TIDINGS_ROLE: role, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  return { child, output: () => output };
-}
-
-async function waitFor(what: string, ready: () => Promise<boolean>, opts: { timeoutMs: number; proc?: Proc; everyMs?: number }): Promise<void> {
+async function waitFor(what: string, ready: () => Promise<boolean>, opts: { timeoutMs: number; proc?: RoleProcess; everyMs?: number }): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   while (!(await ready().catch(() => false))) {
     if (opts.proc && opts.proc.child.exitCode !== null) throw new Error(`${what}: process exited:\n${opts.proc.output().slice(-4000)}`);
@@ -119,19 +97,8 @@ function exactlyOnce(fake: FakeResend, subject: string, expected: number): boole
 
 async function main() {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'tidings-bench-sequences-'));
-  const procs: Proc[] = [];
-  const [pgPort, temporalPort, apiPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
-  const [pg, temporal, fake] = await Promise.all([
-    startEmbeddedPostgres({
-      dataDir: path.join(tmp, 'pg'),
-      port: pgPort,
-      database: 'bench',
-      // Throwaway cluster: durability would only slow the bench down.
-      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-    }),
-    startEmbeddedTemporal({ dataDir: path.join(tmp, 'temporal'), port: temporalPort, uiPort: false }),
-    startFakeResend(),
-  ]);
+  const procs: RoleProcess[] = [];
+  const { pg, temporal, fake, apiPort } = await startBenchServices(tmp);
   const database = createDatabase(pg.databaseUrl, { max: 2 });
   const { db } = database;
   try {
@@ -166,8 +133,8 @@ async function main() {
       RESEND_BASE_URL: fake.url,
       RATE_LIMIT_PER_MINUTE: '1000000',
     };
-    const apiProc = startTidings('api', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', TIDINGS_DATA_DIR: path.join(tmp, 'api') });
-    const workerProc = startTidings('worker', { ...common, TIDINGS_DATA_DIR: path.join(tmp, 'worker') });
+    const apiProc = spawnTidingsRole('api', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', TIDINGS_DATA_DIR: path.join(tmp, 'api') });
+    const workerProc = spawnTidingsRole('worker', { ...common, TIDINGS_DATA_DIR: path.join(tmp, 'worker') });
     procs.push(apiProc, workerProc);
     const base = `http://127.0.0.1:${apiPort}`;
     await waitFor('API ready', async () => (await fetch(`${base}/readyz`)).ok, { timeoutMs: 120_000, proc: apiProc });

@@ -15,59 +15,43 @@
  * sendBatch (chunks of 100 per request) against the same fake, once sequentially and once as four
  * concurrent callers. Prints a table and writes bench/results/transactional.json with the machine.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { createSecretBox } from '../src/crypto/secret-box.js';
 import { createDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { ensureApiKey } from '../src/db/repositories/api-keys.js';
 import { createSendingConfig } from '../src/db/repositories/sending-configs.js';
 import { ensureDefaultSite } from '../src/db/repositories/sites.js';
-import { findFreePort } from '../src/embedded/ports.js';
-import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
-import { startEmbeddedTemporal } from '../src/embedded/temporal.js';
 import type { OutgoingEmail } from '../src/mail/mailer.js';
 import { createResendMailer } from '../src/mail/resend.js';
-import { startFakeResend, type FakeResend, type RecordedRequest } from '../test/helpers/fake-resend.js';
+import type { FakeResend, RecordedRequest } from '../test/helpers/fake-resend.js';
 import { machineInfo } from './lib/machine.js';
 import { memoryOf } from './lib/proc.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { onCleanup, runBench, since, tempDir } from './lib/run.js';
+import { spawnTidingsRole, startBenchServices, type RoleProcess } from './lib/services.js';
 import { round, summarize, type Summary } from './lib/stats.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 500);
 const CONCURRENCIES = (process.env.CONCURRENCY ?? '1,50').split(',').map(Number);
 const BATCH_EMAILS = Number(process.env.BATCH_EMAILS ?? 10_000);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECRET = 'bench-transactional-secret-0123456789abcdefgh';
 const API_KEY = `tk_live_${'t'.repeat(32)}`;
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-}
-
-function startTidings(role: 'api' | 'worker', env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env, TIDINGS_ROLE: role, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+function startTidings(role: 'api' | 'worker', env: Record<string, string>): RoleProcess {
+  const proc = spawnTidingsRole(role, env);
+  const { child } = proc;
   onCleanup(`stop ${role}`, async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
   });
-  return { child, output: () => output };
+  return proc;
 }
 
-async function waitFor(what: string, proc: Proc, ready: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
+async function waitFor(what: string, proc: RoleProcess, ready: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await ready().catch(() => false))) {
     if (proc.child.exitCode !== null) throw new Error(`${what} exited:\n${proc.output()}`);
@@ -199,19 +183,8 @@ async function batchRound(fake: FakeResend, total: number, callers: number, pref
 async function main() {
   const machine = machineInfo();
   const tmp = await tempDir('transactional');
-  const [pgPort, temporalPort, apiPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
   process.stderr.write('starting PostgreSQL, the Temporal dev server and the fake Resend…\n');
-  const [pg, temporal, fake] = await Promise.all([
-    startEmbeddedPostgres({
-      dataDir: path.join(tmp, 'pg'),
-      port: pgPort,
-      database: 'bench',
-      // Throwaway cluster: durability would only slow the bench down.
-      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-    }),
-    startEmbeddedTemporal({ dataDir: path.join(tmp, 'temporal'), port: temporalPort, uiPort: false }),
-    startFakeResend(),
-  ]);
+  const { pg, temporal, fake, apiPort } = await startBenchServices(tmp);
   onCleanup('stop PostgreSQL', () => pg.stop());
   onCleanup('stop Temporal', () => temporal.stop());
   onCleanup('stop fake Resend', () => fake.close());

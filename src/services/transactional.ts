@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { and, eq, sql } from 'drizzle-orm';
 import { AppError } from '../api/errors.js';
 import type { DbOrTx } from '../db/client.js';
+import { contactRenderColumns } from '../db/repositories/contacts.js';
 import { getSendingConfig } from '../db/repositories/sending-configs.js';
 import { insertSend, type SendStatus } from '../db/repositories/sends.js';
 import { isSuppressed } from '../db/repositories/suppressions.js';
@@ -53,19 +54,7 @@ const BATCH_CONCURRENCY = 8;
 
 type ContactRow = { id: number; email: string; status: string } & TemplateContact;
 
-const contactFields = {
-  id: contacts.id,
-  email: contacts.email,
-  status: contacts.status,
-  firstName: contacts.firstName,
-  lastName: contacts.lastName,
-  phone: contacts.phone,
-  company: contacts.company,
-  city: contacts.city,
-  country: contacts.country,
-  timezone: contacts.timezone,
-  customFields: contacts.customFields,
-};
+const contactFields = { id: contacts.id, ...contactRenderColumns };
 
 /** The site's contact with this id, or with this email (addresses are stored lowercased). */
 async function findContact(db: DbOrTx, siteId: number, by: { id: number } | { email: string }): Promise<ContactRow | undefined> {

@@ -45,13 +45,20 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
 /**
  * A Temporal dev server (the real server, in memory, Web UI off) with Tidings' search attributes, for
  * end-to-end tests and for what the test server lacks (visibility queries, schedules).
+ * `suggestContinueAsNewAfter` lowers the history length (4,096 events by default) at which workflows
+ * are told to continue as new, so a small test run crosses several runs.
  */
-export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+export async function createDevServerEnv(opts: { suggestContinueAsNewAfter?: number } = {}): Promise<TestWorkflowEnvironment> {
+  const extraArgs =
+    opts.suggestContinueAsNewAfter === undefined
+      ? {}
+      : { extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${opts.suggestContinueAsNewAfter}`] };
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: toolPath('temporalCliPath') },
       ui: false,
       searchAttributes: Object.values(SEARCH_ATTRIBUTES),
+      ...extraArgs,
       log: { format: 'json', level: 'error' },
     },
   });

@@ -1,5 +1,5 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { getCampaign } from '../../src/db/repositories/campaigns.js';
@@ -8,13 +8,12 @@ import { workflowIds } from '../../src/domain/ids.js';
 import { createMailers, type Mailers } from '../../src/mail/from-config.js';
 import { createLogger } from '../../src/logger.js';
 import { createCampaign } from '../../src/services/campaigns.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 import { TASK_QUEUES } from '../../src/temporal/task-queues.js';
 import { createWorkers } from '../../src/worker.js';
 import { campaignStateQuery } from '../../workflows/campaign.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { startFakeResend, type FakeResend } from '../helpers/fake-resend.js';
-import { getWorkflowBundle } from '../helpers/temporal.js';
+import { createDevServerEnv, getWorkflowBundle } from '../helpers/temporal.js';
 import { deliveriesByAddress, resendConfig, seedList } from './campaign-fixtures.js';
 
 let env: TestWorkflowEnvironment;
@@ -28,15 +27,7 @@ beforeAll(async () => {
   [env, testDb, fake] = await Promise.all([
     // A dev server that suggests continue-as-new after 40 history events (4,096 by default), so a
     // small campaign crosses several runs.
-    TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: inject('temporalCliPath') },
-        ui: false,
-        searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-        extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'],
-        log: { format: 'json', level: 'error' },
-      },
-    }),
+    createDevServerEnv({ suggestContinueAsNewAfter: 40 }),
     createTestDb(),
     startFakeResend(),
   ]);

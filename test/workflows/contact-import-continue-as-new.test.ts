@@ -1,5 +1,5 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getImport } from '../../src/db/repositories/imports.js';
 import type { ImportProgress } from '../../src/domain/csv-import.js';
 import { createLogger } from '../../src/logger.js';
@@ -8,7 +8,7 @@ import { TASK_QUEUES } from '../../src/temporal/task-queues.js';
 import { createWorkers } from '../../src/worker.js';
 import { contactImportWorkflow, progressQuery } from '../../workflows/contact-import.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
-import { getWorkflowBundle } from '../helpers/temporal.js';
+import { createDevServerEnv, getWorkflowBundle } from '../helpers/temporal.js';
 import { generatedCsv, seedSite, storeImport } from './import-fixtures.js';
 
 let env: TestWorkflowEnvironment;
@@ -18,15 +18,7 @@ beforeAll(async () => {
   [env, testDb] = await Promise.all([
     // A dev server that suggests continue-as-new after 40 history events (4,096 by default), so a
     // small import crosses several runs.
-    TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: inject('temporalCliPath') },
-        ui: false,
-        searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-        extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'],
-        log: { format: 'json', level: 'error' },
-      },
-    }),
+    createDevServerEnv({ suggestContinueAsNewAfter: 40 }),
     createTestDb(),
   ]);
 });

@@ -1,14 +1,14 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createSendingConfig } from '../../src/db/repositories/sending-configs.js';
 import { createSite } from '../../src/db/repositories/sites.js';
 import { createMailers, type Mailers } from '../../src/mail/from-config.js';
 import { createLogger } from '../../src/logger.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 import { stateQuery, type EnrollmentCarry } from '../../workflows/enrollment.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { startFakeResend, type FakeResend } from '../helpers/fake-resend.js';
+import { createDevServerEnv } from '../helpers/temporal.js';
 import { createContact, createEnrollment, createSequence, enrollmentRow, mainWorker, recordedSteps, startEnrollment, type StepSpec } from './enrollment-fixtures.js';
 
 let env: TestWorkflowEnvironment;
@@ -21,15 +21,7 @@ beforeAll(async () => {
   [env, testDb, fake] = await Promise.all([
     // A dev server that suggests continue-as-new after 40 history events (4,096 by default), so a
     // journey of a few steps crosses several runs.
-    TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: inject('temporalCliPath') },
-        ui: false,
-        searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-        extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'],
-        log: { format: 'json', level: 'error' },
-      },
-    }),
+    createDevServerEnv({ suggestContinueAsNewAfter: 40 }),
     createTestDb(),
     startFakeResend(),
   ]);

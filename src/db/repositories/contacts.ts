@@ -60,6 +60,24 @@ export interface ContactFilters {
   tagId?: number;
 }
 
+/**
+ * The contact columns a template renders from, plus `status` (callers skip or exit on it). `id` and
+ * `source` stay with each caller: a caller spreads the row into the template context, so a column
+ * added here becomes a template variable there.
+ */
+export const contactRenderColumns = {
+  email: contacts.email,
+  status: contacts.status,
+  firstName: contacts.firstName,
+  lastName: contacts.lastName,
+  phone: contacts.phone,
+  company: contacts.company,
+  city: contacts.city,
+  country: contacts.country,
+  timezone: contacts.timezone,
+  customFields: contacts.customFields,
+};
+
 // Correlated sub-selects: one round trip for a page of contacts with their tags and lists.
 const contactColumns = {
   id: contacts.id,
