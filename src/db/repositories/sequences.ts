@@ -36,12 +36,8 @@ export interface SequenceInput {
 
 export type SequencePatch = Partial<SequenceInput>;
 
-/** A step as the API shows it (`then`/`else` rather than column names). */
-export interface StepView {
-  id: number;
-  sequenceId: number;
-  /** 1 = first step. */
-  position: number;
+/** The step fields a client writes; `then`/`else` are step ids of the same sequence (null ends). */
+export interface StepFields {
   type: StepType;
   delayValue: number;
   delayUnit: DelayUnit;
@@ -55,6 +51,14 @@ export interface StepView {
   event: string | null;
   timeoutValue: number | null;
   timeoutUnit: DelayUnit | null;
+}
+
+/** A step as the API shows it (`then`/`else` rather than column names). */
+export interface StepView extends StepFields {
+  id: number;
+  sequenceId: number;
+  /** 1 = first step. */
+  position: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -71,23 +75,6 @@ export interface SequenceView {
   createdAt: Date;
   updatedAt: Date;
   steps: StepView[];
-}
-
-/** The step fields a client writes; `then`/`else` are step ids of the same sequence (null ends). */
-export interface StepFields {
-  type: StepType;
-  delayValue: number;
-  delayUnit: DelayUnit;
-  subject: string | null;
-  html: string | null;
-  text: string | null;
-  templateId: number | null;
-  condition: StepCondition | null;
-  then: number | null;
-  else: number | null;
-  event: string | null;
-  timeoutValue: number | null;
-  timeoutUnit: DelayUnit | null;
 }
 
 export type StepInput = Partial<StepFields> & { position?: number };
