@@ -27,14 +27,18 @@ export const sites = pgTable('sites', {
   ...timestamps,
 });
 
+/** The tenant column every site-owned table carries; deleting a site deletes what it owns. */
+const siteIdColumn = () =>
+  integer('site_id')
+    .notNull()
+    .references(() => sites.id, { onDelete: 'cascade' });
+
 /** API keys are stored as SHA-256 hashes; only the prefix is kept readable for listing. */
 export const apiKeys = pgTable(
   'api_keys',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     name: text('name').notNull().default('default'),
     prefix: text('prefix').notNull(),
     keyHash: text('key_hash').notNull(),
@@ -51,9 +55,7 @@ export const contacts = pgTable(
   'contacts',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     email: text('email').notNull(),
     firstName: text('first_name'),
     lastName: text('last_name'),
@@ -80,9 +82,7 @@ export const lists = pgTable(
   'lists',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     name: text('name').notNull(),
     description: text('description'),
     ...timestamps,
@@ -108,9 +108,7 @@ export const tags = pgTable(
   'tags',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     name: text('name').notNull(),
     createdAt: timestamps.createdAt,
   },
@@ -141,9 +139,7 @@ export const imports = pgTable(
   'imports',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     filename: text('filename'),
     csv: text('csv').notNull(),
     status: importStatus('status').notNull().default('queued'),
@@ -211,9 +207,7 @@ export const importErrors = pgTable(
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     key: text('key').notNull(),
     method: text('method').notNull(),
     path: text('path').notNull(),
@@ -235,9 +229,7 @@ export const sendingConfigs = pgTable(
   'sending_configs',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     name: text('name').notNull(),
     provider: providerName('provider').notNull(),
     fromEmail: text('from_email').notNull(),
@@ -270,9 +262,7 @@ export const templates = pgTable(
   'templates',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     name: text('name').notNull(),
     subject: text('subject').notNull(),
     html: text('html').notNull(),
@@ -302,9 +292,7 @@ export const sends = pgTable(
   'sends',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     kind: sendKind('kind').notNull(),
     contactId: integer('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
     toEmail: text('to_email').notNull(),
@@ -349,9 +337,7 @@ export const suppressions = pgTable(
   'suppressions',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     email: text('email').notNull(),
     reason: suppressionReason('reason').notNull(),
     note: text('note'),
@@ -372,9 +358,7 @@ export const emailEvents = pgTable(
   'email_events',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     type: text('type').notNull(),
     sendId: integer('send_id').references(() => sends.id, { onDelete: 'cascade' }),
     contactId: integer('contact_id').references(() => contacts.id, { onDelete: 'cascade' }),
@@ -401,9 +385,7 @@ export const contactEvents = pgTable(
   'contact_events',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     contactId: integer('contact_id')
       .notNull()
       .references(() => contacts.id, { onDelete: 'cascade' }),
@@ -447,9 +429,7 @@ export const sequences = pgTable(
   'sequences',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     name: text('name').notNull(),
     sendingConfigId: integer('sending_config_id')
       .notNull()
@@ -478,9 +458,7 @@ export const sequenceSteps = pgTable(
   'sequence_steps',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     sequenceId: integer('sequence_id')
       .notNull()
       .references(() => sequences.id, { onDelete: 'cascade' }),
@@ -513,9 +491,7 @@ export const enrollments = pgTable(
   'enrollments',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     sequenceId: integer('sequence_id')
       .notNull()
       .references(() => sequences.id, { onDelete: 'cascade' }),
@@ -566,9 +542,7 @@ export const segments = pgTable(
   'segments',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     name: text('name').notNull(),
     /** The rule tree of SPEC §3 (validated by src/domain/segment-rules.ts). */
     rules: jsonb('rules').$type<Record<string, unknown>>().notNull(),
@@ -599,9 +573,7 @@ export const campaigns = pgTable(
   'campaigns',
   {
     id: serial('id').primaryKey(),
-    siteId: integer('site_id')
-      .notNull()
-      .references(() => sites.id, { onDelete: 'cascade' }),
+    siteId: siteIdColumn(),
     name: text('name').notNull(),
     subject: text('subject'),
     html: text('html'),

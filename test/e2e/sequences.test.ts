@@ -1,19 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createApiKey } from '../../src/db/repositories/api-keys.js';
 import { createSite } from '../../src/db/repositories/sites.js';
 import { createLogger } from '../../src/logger.js';
-import { createMailers, type Mailers } from '../../src/mail/from-config.js';
 import { startApi } from '../../src/server.js';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
-import { createWorkers, runWorkers } from '../../src/worker.js';
+import { startTestWorkers, type RunningTestWorkers } from '../helpers/workers.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { startFakeResend, type FakeResend } from '../helpers/fake-resend.js';
-import { createDevServerEnv, getWorkflowBundle } from '../helpers/temporal.js';
+import { createDevServerEnv } from '../helpers/temporal.js';
 
 // The seed's calls through the real API, a real worker and a Temporal dev server; the only fake is
 // the Resend API (test/helpers/fake-resend.ts), where the emails are observed.
@@ -24,9 +21,7 @@ const DAY = 24 * 60 * 60 * 1000;
 let env: TestWorkflowEnvironment;
 let testDb: TestDb;
 let resend: FakeResend;
-let mailers: Mailers;
-let workers: Worker[] = [];
-let running: Promise<void> = Promise.resolve();
+let workers: RunningTestWorkers;
 let api: Awaited<ReturnType<typeof startApi>>;
 let key: string;
 let configId: number;
@@ -38,17 +33,7 @@ type Json = any;
 beforeAll(async () => {
   [env, testDb, resend] = await Promise.all([createDevServerEnv(), createTestDb(), startFakeResend()]);
   const logger = createLogger('silent');
-  mailers = createMailers({ resendBaseUrl: resend.url });
-  workers = await createWorkers({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    db: testDb.db,
-    logger,
-    workflowBundle: await getWorkflowBundle(),
-    secretBox: createSecretBox(SECRET),
-    mailers,
-  });
-  running = runWorkers(workers);
+  workers = await startTestWorkers({ env, db: testDb.db, resendBaseUrl: resend.url, secret: SECRET });
   api = await startApi(
     { db: testDb.db, temporal: env.client, config: loadConfig({ NODE_ENV: 'test', TIDINGS_SECRET: SECRET }), logger },
     { port: 0, host: '127.0.0.1' },
@@ -67,9 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
-  for (const w of workers) w.shutdown();
-  await running;
-  await mailers?.close();
+  await workers?.stop();
   await env?.teardown();
   await testDb?.close();
   await resend?.close();

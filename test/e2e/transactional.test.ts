@@ -1,21 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createApiKey } from '../../src/db/repositories/api-keys.js';
 import { createSite } from '../../src/db/repositories/sites.js';
 import { createLogger } from '../../src/logger.js';
-import { createMailers, type Mailers } from '../../src/mail/from-config.js';
 import { startApi } from '../../src/server.js';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
-import { createWorkers, runWorkers } from '../../src/worker.js';
 import { httpClient, unreachableTemporal } from '../api/support.js';
+import { startTestWorkers, type RunningTestWorkers } from '../helpers/workers.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { startFakeResend, type FakeResend } from '../helpers/fake-resend.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { createDevServerEnv, getWorkflowBundle } from '../helpers/temporal.js';
+import { createDevServerEnv } from '../helpers/temporal.js';
 
 // POST /send through the real API, the real worker (both task queues) and a Temporal dev server; the
 // only fakes are the providers' far ends: a local Resend API and a local SMTP server.
@@ -26,9 +23,7 @@ let env: TestWorkflowEnvironment;
 let testDb: TestDb;
 let resend: FakeResend;
 let smtp: SmtpSink;
-let mailers: Mailers;
-let workers: Worker[] = [];
-let running: Promise<void> = Promise.resolve();
+let workers: RunningTestWorkers;
 let api: Awaited<ReturnType<typeof startApi>>;
 let call: ReturnType<typeof httpClient>;
 let callB: ReturnType<typeof httpClient>;
@@ -45,17 +40,7 @@ const config = () => loadConfig({ NODE_ENV: 'test', TIDINGS_SECRET: SECRET, RATE
 beforeAll(async () => {
   [env, testDb, resend, smtp] = await Promise.all([createDevServerEnv(), createTestDb(), startFakeResend(), startSmtpSink()]);
   const logger = createLogger('silent');
-  mailers = createMailers({ resendBaseUrl: resend.url });
-  workers = await createWorkers({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    db: testDb.db,
-    logger,
-    workflowBundle: await getWorkflowBundle(),
-    secretBox: createSecretBox(SECRET),
-    mailers,
-  });
-  running = runWorkers(workers);
+  workers = await startTestWorkers({ env, db: testDb.db, resendBaseUrl: resend.url, secret: SECRET });
   api = await startApi({ db: testDb.db, temporal: env.client, config: config(), logger }, { port: 0, host: '127.0.0.1' });
 
   const siteA = await createSite(testDb.db, { name: 'Acme' });
@@ -72,9 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
-  for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-  await running;
-  await mailers?.close();
+  await workers?.stop();
   await env?.teardown();
   await testDb?.close();
   await resend?.close();
