@@ -8,6 +8,7 @@ import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.js';
 import { rememberMountPath, requestContext } from './middleware/request-context.js';
 import { siteScope } from './middleware/site-scope.js';
 import { opsRouter } from './ops.js';
+import { publicRouters } from './public/index.js';
 import './ops.schema.js';
 import { featureRouters } from './routes/index.js';
 
@@ -40,6 +41,8 @@ export function createApp(input: AppDeps): express.Express {
   app.disable('x-powered-by');
 
   app.use(requestContext(deps.logger));
+  // Before the JSON parser: provider webhooks verify signatures over the raw body.
+  for (const build of publicRouters) app.use(build(deps));
   app.use(express.json({ limit: JSON_LIMIT, type: isJsonBody }));
   app.use(opsRouter(deps));
   app.use(docsRouter());

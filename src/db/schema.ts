@@ -640,3 +640,94 @@ export const campaignRecipients = pgTable(
     index('campaign_recipients_campaign_status_idx').on(t.campaignId, t.status),
   ],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Delivery feedback: provider webhook receipts, outgoing webhooks
+
+/**
+ * One row per provider webhook message ever accepted (Svix `svix-id` for Resend). Providers retry a
+ * message for about a day; the unique index turns every retry into a no-op.
+ */
+export const providerWebhookReceipts = pgTable(
+  'provider_webhook_receipts',
+  {
+    id: serial('id').primaryKey(),
+    siteId: siteIdColumn(),
+    provider: providerName('provider').notNull(),
+    /** The provider's message id (Svix `svix-id`). */
+    eventId: text('event_id').notNull(),
+    type: text('type').notNull(),
+    sendingConfigId: integer('sending_config_id').references(() => sendingConfigs.id, { onDelete: 'set null' }),
+    receivedAt: timestamps.createdAt,
+  },
+  (t) => [uniqueIndex('provider_webhook_receipts_event_uq').on(t.siteId, t.provider, t.eventId)],
+);
+
+/** A customer's HTTPS endpoint that receives Tidings events, signed per the Standard Webhooks spec. */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: serial('id').primaryKey(),
+    siteId: siteIdColumn(),
+    url: text('url').notNull(),
+    description: text('description'),
+    /** Event types delivered (`email.opened`, …); empty means every type. */
+    events: jsonb('events').$type<string[]>().notNull().default([]),
+    /** `whsec_<base64>` signing secret, encrypted under TIDINGS_SECRET like provider credentials. */
+    secretEncrypted: text('secret_encrypted').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    ...timestamps,
+  },
+  (t) => [index('webhook_endpoints_site_idx').on(t.siteId)],
+);
+
+export const webhookDeliveryStatus = pgEnum('webhook_delivery_status', ['pending', 'succeeded', 'failed']);
+
+/**
+ * One event for one endpoint: the message (its `webhook-id` is `messageId`, stable across retries so
+ * receivers can de-duplicate) and where its delivery stands. Unique per endpoint and message, so
+ * dispatching an event twice delivers it once.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: serial('id').primaryKey(),
+    siteId: siteIdColumn(),
+    endpointId: integer('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    messageId: text('message_id').notNull(),
+    eventType: text('event_type').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: webhookDeliveryStatus('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    workflowId: text('workflow_id'),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_endpoint_message_uq').on(t.endpointId, t.messageId),
+    index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
+  ],
+);
+
+/** The delivery log: every HTTP attempt of a delivery, with the receiver's answer. */
+export const webhookDeliveryAttempts = pgTable(
+  'webhook_delivery_attempts',
+  {
+    id: serial('id').primaryKey(),
+    deliveryId: integer('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    /** First bytes of the receiver's answer, for debugging a failing endpoint. */
+    responseBody: text('response_body'),
+    durationMs: integer('duration_ms').notNull(),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [uniqueIndex('webhook_delivery_attempts_delivery_attempt_uq').on(t.deliveryId, t.attempt)],
+);
