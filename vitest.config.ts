@@ -7,6 +7,8 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
  * `*.temporal.test.ts`.
  */
 const temporalTests = ['test/workflows/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/**/*.temporal.test.ts'];
+/** The fault-injection suite has its own config and command (vitest.faults.config.ts, `npm run test:faults`). */
+const faultTests = 'test/faults/**';
 
 // Projects do not `extends: true` on purpose: that would run the global setup (one PostgreSQL) once
 // per project. Values it provides in the root reach every project.
@@ -22,10 +24,10 @@ export default defineConfig({
     ...shared,
     projects: [
       {
-        test: { ...shared, name: 'unit', include: ['test/**/*.test.ts'], exclude: temporalTests, sequence: { groupOrder: 0 } },
+        test: { ...shared, name: 'unit', include: ['test/**/*.test.ts'], exclude: [...temporalTests, faultTests], sequence: { groupOrder: 0 } },
       },
       {
-        test: { ...shared, name: 'temporal', include: temporalTests, fileParallelism: false, sequence: { groupOrder: 1 } },
+        test: { ...shared, name: 'temporal', include: temporalTests, exclude: [faultTests], fileParallelism: false, sequence: { groupOrder: 1 } },
       },
     ],
   },

@@ -18,6 +18,7 @@ import {
 } from '../src/db/repositories/campaigns.js';
 import { contactRenderColumns } from '../src/db/repositories/contacts.js';
 import { reserveSendSlots } from '../src/db/repositories/rate-limit.js';
+import { reserveSendIds } from '../src/db/repositories/sends.js';
 import { loadSendingConfigWithCredentials } from '../src/db/repositories/sending-configs.js';
 import { suppressedEmails } from '../src/db/repositories/suppressions.js';
 import { getSegmentRules, segmentContactsSql } from '../src/db/segments.js';
@@ -25,6 +26,7 @@ import { campaignRecipients, campaigns, contacts, sendingConfigs, sends, templat
 import { workflowIds } from '../src/domain/ids.js';
 import { SENDING_FAILURES } from '../src/domain/sending.js';
 import type { Mailers } from '../src/mail/from-config.js';
+import type { Links } from '../src/mail/links.js';
 import type { Mailer, OutgoingEmail, SendOutcome } from '../src/mail/mailer.js';
 import { listProviders } from '../src/mail/providers.js';
 import { compileTemplate, renderEmail, type TemplateContact, type TemplateSource } from '../src/mail/render.js';
@@ -36,8 +38,16 @@ export interface CampaignDeps {
   logger: Logger;
   secretBox?: SecretBox;
   mailers: Mailers;
+  /** Unsubscribe link, List-Unsubscribe headers and tracking; without it campaign email carries none. */
+  links?: Links;
   clock?: Clock;
 }
+
+/** The sending-config fields a batch uses. */
+type BatchConfig = Pick<
+  typeof sendingConfigs.$inferSelect,
+  'id' | 'fromEmail' | 'fromName' | 'replyTo' | 'maxPerSecond' | 'trackOpens' | 'trackClicks'
+>;
 
 /** Batches in flight at once for an unthrottled campaign (each holds one provider call and one DB connection). */
 export const CAMPAIGN_CONCURRENCY = 4;
@@ -164,7 +174,7 @@ function describe(outcome: Exclude<SendOutcome, { kind: 'sent' }>): string {
  * from pending exactly once (conditional updates), each send row is unique on
  * `campaign:<id>:<contact>:<attempt>`, and that key goes to the provider.
  */
-export function createCampaignActivities({ db, logger, secretBox, mailers, clock = realClock }: CampaignDeps) {
+export function createCampaignActivities({ db, logger, secretBox, mailers, links, clock = realClock }: CampaignDeps) {
   const log = logger.child({ component: 'campaign' });
 
   async function segmentSql(siteId: number, segmentId: number): Promise<SQL> {
@@ -178,7 +188,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, clock
     }
   }
 
-  async function mailerFor(campaign: CampaignRow): Promise<{ mailer: Mailer; config: { id: number; fromEmail: string; fromName: string | null; replyTo: string | null; maxPerSecond: number | null } }> {
+  async function mailerFor(campaign: CampaignRow): Promise<{ mailer: Mailer; config: BatchConfig }> {
     if (!secretBox) {
       throw permanent(SENDING_FAILURES.credentialsUnusable, 'This worker has no TIDINGS_SECRET, so it cannot open sending-config credentials');
     }
@@ -215,8 +225,15 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, clock
    * suppressed since the freeze, failed when the template cannot render) and records a queued send
    * for the others. Once a recipient has a send row the decision is final, so a retried batch hands
    * the provider exactly the same messages in the same order (and the same batch idempotency key).
+   * Send ids are reserved before rendering, so the stored HTML already holds its unsubscribe link and
+   * tracking tokens (which name the send) and one insert records it final.
    */
-  async function prepare(campaign: CampaignRow, range: BatchRange, limit: number): Promise<Omit<CampaignBatchResult, 'attempted' | 'sent' | 'remaining'>> {
+  async function prepare(
+    campaign: CampaignRow,
+    range: BatchRange,
+    limit: number,
+    config: BatchConfig,
+  ): Promise<Omit<CampaignBatchResult, 'attempted' | 'sent' | 'remaining'>> {
     const counts = { failed: 0, suppressed: 0, skipped: 0 };
     await db.transaction(async (tx) => {
       const rows = await tx
@@ -238,34 +255,42 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, clock
       const suppressed = await suppressedEmails(tx, campaign.siteId, rows.map((r) => r.email));
       const source = compileTemplate(await contentOf(campaign));
       const outcomes: Outcome[] = [];
-      const toSend: { recipientId: number; row: typeof sends.$inferInsert }[] = [];
+      const toSend: { recipientId: number; row: typeof sends.$inferInsert & { id: number } }[] = [];
+      const candidates: typeof rows = [];
       for (const r of rows) {
         if (r.status !== 'subscribed') {
           outcomes.push({ recipientId: r.recipientId, status: 'skipped', error: `contact is ${r.status}` });
-          continue;
-        }
-        if (suppressed.has(r.email.toLowerCase())) {
+        } else if (suppressed.has(r.email.toLowerCase())) {
           outcomes.push({ recipientId: r.recipientId, status: 'suppressed', error: 'on the suppression list' });
-          continue;
+        } else {
+          candidates.push(r);
         }
+      }
+      // An id left unused (a render failure, or a retry that finds the row already there) is a gap, nothing more.
+      const ids = await reserveSendIds(tx, candidates.length);
+      candidates.forEach((r, i) => {
+        const sendId = ids[i]!;
         const { recipientId: _r, attempt: _a, sendId: _s, contactId: _c, status: _st, ...fields } = r;
+        const mail = links?.forSend({ siteId: campaign.siteId, contactId: r.contactId, sendId, trackOpens: config.trackOpens, trackClicks: config.trackClicks });
         let rendered;
         try {
-          rendered = renderEmail(source, { contact: fields as TemplateContact });
+          rendered = renderEmail(source, { contact: fields as TemplateContact, ...(mail ? { unsubscribeUrl: mail.unsubscribeUrl } : {}) });
         } catch (err) {
           outcomes.push({ recipientId: r.recipientId, status: 'failed', error: `render failed: ${err instanceof Error ? err.message : String(err)}` });
-          continue;
+          return;
         }
         toSend.push({
           recipientId: r.recipientId,
           row: {
+            id: sendId,
             siteId: campaign.siteId,
             kind: 'campaign',
             contactId: r.contactId,
             toEmail: r.email,
             subject: rendered.subject,
-            html: rendered.html,
+            html: mail ? mail.decorate(rendered.html) : rendered.html,
             text: rendered.text,
+            ...(mail ? { headers: mail.headers } : {}),
             sendingConfigId: campaign.sendingConfigId,
             templateId: campaign.templateId,
             campaignId: campaign.id,
@@ -274,8 +299,9 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, clock
             workflowId: workflowIds.campaign(campaign.id),
           },
         });
-      }
+      });
       if (toSend.length) {
+        // A row already holding a key (a concurrent attempt of this batch) keeps its own id and HTML.
         await tx.insert(sends).values(toSend.map((s) => s.row)).onConflictDoNothing({ target: sends.idempotencyKey });
         const keys = toSend.map((s) => s.row.idempotencyKey);
         const held = await tx.select({ id: sends.id, key: sends.idempotencyKey }).from(sends).where(inArray(sends.idempotencyKey, keys));
@@ -410,7 +436,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, clock
 
         const { mailer, config } = await mailerFor(campaign);
         const limit = Math.max(1, input.uptoId - input.afterId);
-        Object.assign(result, await prepare(campaign, input, limit));
+        Object.assign(result, await prepare(campaign, input, limit, config));
         // A template that cannot render for a contact counts as an attempt that failed.
         result.attempted = result.failed;
 
@@ -448,6 +474,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, clock
             subject: send.subject,
             html: send.html,
             text: send.text,
+            ...(send.headers && Object.keys(send.headers).length ? { headers: send.headers } : {}),
             idempotencyKey: send.idempotencyKey,
           }));
           const answers = await mailer.sendBatch(messages);

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, eq, isNull, max, sql } from 'drizzle-orm';
 import type { Db } from '../src/db/client.js';
 import { contactRenderColumns } from '../src/db/repositories/contacts.js';
-import { insertSend } from '../src/db/repositories/sends.js';
+import { insertSend, reserveSendIds } from '../src/db/repositories/sends.js';
 import { isSuppressed } from '../src/db/repositories/suppressions.js';
 import {
   contacts,
@@ -11,6 +11,7 @@ import {
   enrollments,
   enrollmentSteps,
   sends,
+  sendingConfigs,
   sequences,
   sequenceSteps,
   sites,
@@ -30,6 +31,7 @@ import {
 } from '../src/domain/enrollment.js';
 import { frequencyCapAllowsAt } from '../src/domain/frequency-cap.js';
 import type { Mailers } from '../src/mail/from-config.js';
+import type { Links } from '../src/mail/links.js';
 import { renderEmail, TemplateRenderError, TemplateSyntaxError, type TemplateSource } from '../src/mail/render.js';
 import type { Logger } from '../src/logger.js';
 import type { SecretBox } from '../src/crypto/secret-box.js';
@@ -41,6 +43,8 @@ export interface EnrollmentDeps {
   logger: Logger;
   secretBox?: SecretBox;
   mailers: Mailers;
+  /** Unsubscribe link, List-Unsubscribe headers and tracking; without it sequence email carries none. */
+  links?: Links;
   clock?: Clock;
 }
 
@@ -125,10 +129,16 @@ function toLiveStep(row: typeof sequenceSteps.$inferSelect): LiveStep {
  * progress onto the enrollments row. Every one is safe to retry.
  */
 export function createEnrollmentActivities(deps: EnrollmentDeps) {
-  const { db, logger } = deps;
+  const { db, logger, links } = deps;
   const log = logger.child({ component: 'enrollment' });
   // The same delivery as transactional sends: suppression re-check, per-config rate limit, outcome mapping.
   const sending = createSendingActivities(deps);
+
+  async function deliver(input: { workflowId: string; stepId: number }, sendId: number): Promise<StepResult> {
+    const result = await sending.deliverSend({ sendId });
+    log.info({ workflowId: input.workflowId, stepId: input.stepId, sendId, status: result.status }, 'sequence step delivered');
+    return settled({ id: sendId, status: result.status, error: result.error ?? null });
+  }
 
   return {
     /** The sequence's status, exit rules and live steps in order, read fresh at every step boundary. */
@@ -190,12 +200,15 @@ export function createEnrollmentActivities(deps: EnrollmentDeps) {
     /**
      * Sends one email step: reads the step's content now (so edits reach future sends), renders it for
      * the contact, records the send under `enrollment:<workflowId>:<stepId>` (a retried activity finds
-     * the same row) and delivers it through the shared sending path with that key.
+     * the same row) and delivers it through the shared sending path with that key. The send id is
+     * reserved before rendering, so the stored HTML carries its own unsubscribe and tracking links; a
+     * retry delivers the row it finds as it was recorded.
      */
     async sendSequenceStep(input: { enrollmentId: number; workflowId: string; stepId: number; contactId: number; siteId: number }): Promise<StepResult> {
       const idempotencyKey = enrollmentSendKey(input.workflowId, input.stepId);
       const [existing] = await db.select({ id: sends.id, status: sends.status, error: sends.error }).from(sends).where(eq(sends.idempotencyKey, idempotencyKey));
       if (existing && existing.status !== 'queued') return settled(existing);
+      if (existing) return deliver(input, existing.id);
 
       const [step] = await db
         .select()
@@ -203,7 +216,11 @@ export function createEnrollmentActivities(deps: EnrollmentDeps) {
         .where(and(eq(sequenceSteps.siteId, input.siteId), eq(sequenceSteps.id, input.stepId)));
       if (!step || step.deletedAt) return { outcome: 'skipped', error: 'step deleted' };
       const [[sequence], contact] = await Promise.all([
-        db.select({ sendingConfigId: sequences.sendingConfigId }).from(sequences).where(eq(sequences.id, step.sequenceId)),
+        db
+          .select({ sendingConfigId: sequences.sendingConfigId, trackOpens: sendingConfigs.trackOpens, trackClicks: sendingConfigs.trackClicks })
+          .from(sequences)
+          .leftJoin(sendingConfigs, eq(sendingConfigs.id, sequences.sendingConfigId))
+          .where(eq(sequences.id, step.sequenceId)),
         loadContact(db, input.siteId, input.contactId),
       ]);
       if (!sequence || !contact) return { outcome: 'skipped', error: !contact ? 'contact deleted' : 'sequence deleted' };
@@ -221,23 +238,35 @@ export function createEnrollmentActivities(deps: EnrollmentDeps) {
           nonRetryable: true,
         });
       }
+      const [sendId] = await reserveSendIds(db, 1);
+      const mail = links?.forSend({
+        siteId: input.siteId,
+        contactId: contact.id,
+        sendId: sendId!,
+        // A config deleted meanwhile fails at delivery; until then the defaults hold.
+        trackOpens: sequence.trackOpens ?? true,
+        trackClicks: sequence.trackClicks ?? true,
+      });
       let rendered;
       try {
         const { id: _id, status: _status, ...fields } = contact;
-        rendered = renderEmail(source, { contact: fields });
+        rendered = renderEmail(source, { contact: fields, ...(mail ? { unsubscribeUrl: mail.unsubscribeUrl } : {}) });
       } catch (err) {
         if (!(err instanceof TemplateRenderError || err instanceof TemplateSyntaxError)) throw err;
         throw ApplicationFailure.create({ type: ENROLLMENT_FAILURES.stepNotSendable, message: `Step ${step.id}: ${err.message}`, nonRetryable: true });
       }
 
+      // A concurrent attempt that recorded the key first wins: its row (id and HTML) is the one delivered.
       const { send } = await insertSend(db, {
+        id: sendId!,
         siteId: input.siteId,
         kind: 'sequence',
         contactId: contact.id,
         toEmail: contact.email,
         subject: rendered.subject,
-        html: rendered.html,
+        html: mail ? mail.decorate(rendered.html) : rendered.html,
         text: rendered.text,
+        ...(mail ? { headers: mail.headers } : {}),
         sendingConfigId: sequence.sendingConfigId,
         templateId: step.templateId,
         sequenceId: step.sequenceId,
@@ -247,9 +276,7 @@ export function createEnrollmentActivities(deps: EnrollmentDeps) {
         status: 'queued',
         idempotencyKey,
       });
-      const result = await sending.deliverSend({ sendId: send.id });
-      log.info({ workflowId: input.workflowId, stepId: step.id, sendId: send.id, status: result.status }, 'sequence step delivered');
-      return settled({ id: send.id, status: result.status, error: result.error ?? null });
+      return deliver(input, send.id);
     },
 
     /** Records that delivery of a step's send was given up (retries exhausted or a permanent failure). */

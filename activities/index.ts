@@ -1,12 +1,14 @@
 import type { SecretBox } from '../src/crypto/secret-box.js';
 import type { Db } from '../src/db/client.js';
 import { createMailers, type Mailers } from '../src/mail/from-config.js';
+import type { Links } from '../src/mail/links.js';
 import type { Logger } from '../src/logger.js';
 import { createCampaignActivities } from './campaign.js';
 import { createContactImportActivities } from './contact-import.js';
 import { createEnrollmentActivities } from './enrollment.js';
 import { createSendingActivities } from './sending.js';
 import type { Clock } from './support.js';
+import { createWebhookDeliveryActivities } from './webhook-delivery.js';
 
 /** What every activity factory may depend on; composition roots (worker, tests) build it. */
 export interface ActivityDeps {
@@ -16,6 +18,11 @@ export interface ActivityDeps {
   secretBox?: SecretBox;
   /** One mailer per sending config, shared by every send of this process; built with defaults when absent. */
   mailers?: Mailers;
+  /**
+   * Unsubscribe links, List-Unsubscribe headers and open/click tracking on PUBLIC_URL for campaign and
+   * sequence email; without it (tests of other features) that email carries none of them.
+   */
+  links?: Links;
   clock?: Clock;
 }
 
@@ -28,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSendingActivities({ ...deps, mailers }),
     ...createEnrollmentActivities({ ...deps, mailers }),
     ...createCampaignActivities({ ...deps, mailers }),
+    ...createWebhookDeliveryActivities(deps),
   };
 }
 

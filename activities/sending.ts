@@ -6,7 +6,7 @@ import type { Db } from '../src/db/client.js';
 import { reserveSendSlots } from '../src/db/repositories/rate-limit.js';
 import { loadSendingConfigWithCredentials } from '../src/db/repositories/sending-configs.js';
 import { incrementSendAttempts, markSendFailed, markSendSent, type SendRow } from '../src/db/repositories/sends.js';
-import { isSuppressed } from '../src/db/repositories/suppressions.js';
+import { suppressedEmails } from '../src/db/repositories/suppressions.js';
 import { contacts, sends } from '../src/db/schema.js';
 import { SENDING_FAILURES, type DeliveryResult } from '../src/domain/sending.js';
 import type { Mailers } from '../src/mail/from-config.js';
@@ -41,19 +41,22 @@ async function markSendSuppressed(db: Db, id: number, reason: string): Promise<v
 }
 
 /**
- * Why this recipient must not get mail now, or null. The API checked at request time; this catches a
- * bounce, complaint or manual suppression that arrived while the send waited for a retry.
+ * Why this send must not go out now, or null. The API checked at request time; this catches a
+ * bounce, complaint, unsubscribe or manual suppression that arrived while the send waited for a
+ * retry. Every address on the message counts (cc and bcc too). An unsubscribe stops marketing mail
+ * only: transactional mail (a password reset) still reaches an unsubscribed contact.
  */
 async function suppressionReason(db: Db, send: SendRow): Promise<string | null> {
-  if (await isSuppressed(db, send.siteId, send.toEmail)) return `${send.toEmail} is on the suppression list`;
+  const addresses = [send.toEmail, ...(send.cc ?? []), ...(send.bcc ?? [])];
+  const suppressed = await suppressedEmails(db, send.siteId, addresses);
+  if (suppressed.size > 0) return `${[...suppressed].join(', ')} ${suppressed.size === 1 ? 'is' : 'are'} on the suppression list`;
   if (send.contactId !== null) {
     const [contact] = await db
       .select({ status: contacts.status })
       .from(contacts)
       .where(and(eq(contacts.id, send.contactId), eq(contacts.siteId, send.siteId)));
-    if (contact && (contact.status === 'bounced' || contact.status === 'complained')) {
-      return `contact ${send.contactId} is ${contact.status}`;
-    }
+    const stops = contact && (contact.status === 'bounced' || contact.status === 'complained' || (contact.status === 'unsubscribed' && send.kind !== 'transactional'));
+    if (stops) return `contact ${send.contactId} is ${contact.status}`;
   }
   return null;
 }

@@ -19,8 +19,10 @@ import { StartupError } from './embedded/errors.js';
 import { startEmbeddedPostgres } from './embedded/postgres.js';
 import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './embedded/runtime.js';
 import { startEmbeddedTemporal } from './embedded/temporal.js';
+import { createLinks } from './mail/links.js';
 import { createLogger, type Logger } from './logger.js';
 import { startApi } from './server.js';
+import { resumePendingWebhookDeliveries } from './services/outgoing-webhooks.js';
 import { connectTemporal, registerSearchAttributes } from './temporal/client.js';
 import { createWorkers, runWorkers } from './worker.js';
 
@@ -84,6 +86,8 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
     }
   }
   config.TIDINGS_SECRET ??= await loadOrCreateSecret(dataDir);
+  // Tracking and unsubscribe links point here; unset, at this process's own API (fine on one machine).
+  config.PUBLIC_URL ??= `http://localhost:${config.PORT}`;
 
   // PostgreSQL and Temporal do not depend on each other: start them side by side.
   const [pgResult, temporalResult] = await Promise.allSettled([
@@ -203,6 +207,14 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
     life.add('runtime.json', () => removeRuntimeInfo(dataDir));
   }
 
+  if (runWorker) {
+    // Outgoing webhook deliveries whose workflow could not be started (Temporal was down when the
+    // event fanned out) are started now; the workflow id makes this safe from any number of workers.
+    resumePendingWebhookDeliveries({ db: database.db, temporal: temporal.client, logger }, { olderThanMs: 0 })
+      .then((n) => n > 0 && logger.info({ deliveries: n }, 'resumed pending webhook deliveries'))
+      .catch((err: unknown) => logger.warn({ err }, 'could not resume pending webhook deliveries'));
+  }
+
   printBanner({ config, apiUrl: api?.url ?? null, roles: config.TIDINGS_ROLE, newKey, logConfigId: logConfig?.id ?? null });
 }
 
@@ -211,7 +223,8 @@ async function startWorkers(config: Config, db: ReturnType<typeof createDatabase
   try {
     // The secret is always set by now (generated into the data dir when TIDINGS_SECRET is unset).
     const secretBox = createSecretBox(config.TIDINGS_SECRET!);
-    const workers = await createWorkers({ connection, namespace: config.TEMPORAL_NAMESPACE, db, logger, secretBox });
+    const links = createLinks({ secret: config.TIDINGS_SECRET!, publicUrl: config.PUBLIC_URL! });
+    const workers = await createWorkers({ connection, namespace: config.TEMPORAL_NAMESPACE, db, logger, secretBox, links });
     const running = runWorkers(workers);
     // Marked handled now; main() reacts to a failure once start-up has registered the workers.
     running.catch(() => {});

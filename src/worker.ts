@@ -6,6 +6,7 @@ import { createSecretBox, type SecretBox } from './crypto/secret-box.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './logger.js';
 import { createMailers, type Mailers } from './mail/from-config.js';
+import { createLinks, type Links } from './mail/links.js';
 import { TASK_QUEUES } from './temporal/task-queues.js';
 
 export type TaskQueue = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];
@@ -26,6 +27,11 @@ export interface WorkerDeps {
   secretBox?: SecretBox;
   /** Mailers per sending config; defaults to a fresh set, closed when the workers stop. */
   mailers?: Mailers;
+  /**
+   * Unsubscribe and tracking links of campaign and sequence email; defaults to links over TIDINGS_SECRET
+   * and PUBLIC_URL from the environment when both are set (src/main.ts passes them from its config).
+   */
+  links?: Links;
   /**
    * The queues to serve (default: all). A worker that is created must also be run (and stopped)
    * before another one may register for its queue in the same process, so a test that drives one
@@ -69,6 +75,12 @@ function secretBoxFromEnv(): SecretBox | undefined {
   return secret && secret.length >= 32 ? createSecretBox(secret) : undefined;
 }
 
+function linksFromEnv(): Links | undefined {
+  const secret = process.env.TIDINGS_SECRET;
+  const publicUrl = process.env.PUBLIC_URL;
+  return secret && secret.length >= 32 && publicUrl ? createLinks({ secret, publicUrl }) : undefined;
+}
+
 /**
  * Builds the workers of this process (not yet running): one on the main queue (imports, later
  * campaigns and sequences) and one on the transactional queue with its own slots, so a campaign
@@ -85,6 +97,7 @@ export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
       logger: deps.logger,
       secretBox: deps.secretBox ?? secretBoxFromEnv(),
       mailers: deps.mailers ?? ownMailers,
+      links: deps.links ?? linksFromEnv(),
     });
   // Bundled once for both workers: webpack is the slow part of a cold start.
   // The runtime's logger, as Worker.create would use: webpack's report joins the process's own logs.

@@ -16,3 +16,5 @@ export {
 export type { EnrollmentInput, EnrollmentCarry, EnrollmentCursor } from './enrollment.js';
 export { campaignWorkflow } from './campaign.js';
 export type { CampaignInput, CampaignState } from './campaign.js';
+export { webhookDeliveryWorkflow } from './webhook-delivery.js';
+export type { WebhookDeliveryInput } from './webhook-delivery.js';

@@ -4,6 +4,7 @@ import type { AppDeps } from './deps.js';
 import { docsRouter } from './docs.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { requireApiKey } from './middleware/auth.js';
+import { methodNotAllowed } from './middleware/method-not-allowed.js';
 import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.js';
 import { rememberMountPath, requestContext } from './middleware/request-context.js';
 import { siteScope } from './middleware/site-scope.js';
@@ -41,6 +42,8 @@ export function createApp(input: AppDeps): express.Express {
   app.disable('x-powered-by');
 
   app.use(requestContext(deps.logger));
+  // Before everything that routes: a documented path asked with another method is a 405, whoever asks.
+  app.use(methodNotAllowed());
   // Before the JSON parser: provider webhooks verify signatures over the raw body.
   for (const build of publicRouters) app.use(build(deps));
   app.use(express.json({ limit: JSON_LIMIT, type: isJsonBody }));

@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { IDEMPOTENCY_KEY } from './validation.js';
 
 /**
  * The single OpenAPI registry. Each `routes/<feature>.schema.ts` registers its paths here, with the
@@ -75,14 +76,60 @@ export function ok(schema: z.ZodType, description: string): Responses[string] {
 }
 
 /**
- * Registers an authenticated /api/v1 operation: adds the bearer security requirement and the common
- * error answers so each schema file only states what is specific to the operation.
+ * The `Idempotency-Key` request header of an operation mounted with `idempotent(db)`, with the rule
+ * that middleware enforces. Declaring it also documents the middleware's 409 and 422 answers.
+ */
+export function idempotencyKeyHeader(description = 'Retrying with the same key returns the first answer and does nothing twice.') {
+  return z.object({
+    'Idempotency-Key': z
+      .string()
+      .regex(IDEMPOTENCY_KEY)
+      .optional()
+      .meta({ description: `${description} 1–255 printable ASCII characters, no spaces.`, example: 'order-1234-confirmation' }),
+  });
+}
+
+/** Answers of the `Idempotency-Key` middleware, on every operation that documents the header. */
+export const idempotencyErrors = {
+  409: json(ErrorResponse, 'Conflicting state, or a request with this Idempotency-Key is still in progress (retry shortly).'),
+  422: json(ErrorResponse, 'This Idempotency-Key was already used for a different operation, or the state forbids the request.'),
+};
+
+/** Answers of the JSON body parser, on every operation that takes a body. */
+export const bodyErrors = {
+  413: json(ErrorResponse, 'The request body is too large.'),
+  415: json(ErrorResponse, 'The body’s encoding or charset is not supported.'),
+};
+
+function headerNames(config: RouteConfig): string[] {
+  const headers = config.request?.headers;
+  if (!headers) return [];
+  const shapes = Array.isArray(headers) ? headers : [headers];
+  return shapes.flatMap((h) => Object.keys((h as { shape?: Record<string, unknown> }).shape ?? {}));
+}
+
+/**
+ * Registers an authenticated /api/v1 operation: adds the bearer security requirement and the error
+ * answers the shared middleware can give, so each schema file only states what is specific to the
+ * operation (its own answers win over these): the common ones everywhere, 404 wherever the path
+ * names a resource, 413/415 wherever there is a body, 409/422 wherever `Idempotency-Key` is taken.
+ * The API fuzzer (`npm run test:fuzz`) fails on any status code an operation does not list.
  */
 export function registerApiPath(config: RouteConfig): void {
+  const idempotent = headerNames(config).some((name) => name.toLowerCase() === 'idempotency-key');
+  const body = config.request?.body;
   openApiRegistry.registerPath({
     ...config,
+    // parseBody answers 400 to a request without a body, so a body is required unless a route says not.
+    ...(body ? { request: { ...config.request, body: { ...body, required: body.required ?? true } } } : {}),
     security: [{ [bearerAuth.name]: [] }],
-    responses: { ...commonErrors, ...config.responses },
+    responses: {
+      ...commonErrors,
+      ...(config.path.includes('{') ? notFound : {}),
+      ...(config.request?.body ? bodyErrors : {}),
+      ...(idempotent ? idempotencyErrors : {}),
+      ...config.responses,
+    },
   });
 }
 

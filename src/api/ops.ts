@@ -48,6 +48,8 @@ export function opsRouter({ db, temporal }: AppDeps): Router {
       ),
     ]);
     const ready = database.status === 'ok' && temporalCheck.status === 'ok';
+    // Like every other 503 of the API: a load balancer or client knows when to look again.
+    if (!ready) res.setHeader('Retry-After', '5');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'unavailable', checks: { database, temporal: temporalCheck } });
   });
 

@@ -15,6 +15,9 @@ export const idParam = z.coerce
   .max(INT4_MAX, { error: 'is too large' })
   .meta({ example: 1 });
 
+/** An `Idempotency-Key` value: 1–255 printable ASCII characters, no spaces. */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
 /** Path parameters `{id}`. */
 export const IdParams = z.object({ id: idParam });
 

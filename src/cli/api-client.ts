@@ -11,14 +11,24 @@ export class ApiClient {
     private readonly apiKey: string,
   ) {}
 
-  async request<T>(method: string, path: string, body?: FormData): Promise<{ data: T; pagination?: { total: number } }> {
+  /**
+   * `body` may be a stream (say a file being uploaded as text/csv): it is sent as it is read, which
+   * fetch only allows in half-duplex mode.
+   */
+  async request<T>(
+    method: string,
+    path: string,
+    body?: FormData | ReadableStream<Uint8Array>,
+    headers: Record<string, string> = {},
+  ): Promise<{ data: T; pagination?: { total: number } }> {
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}/api/v1${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.apiKey}` },
+        headers: { ...headers, authorization: `Bearer ${this.apiKey}` },
         body,
-      });
+        ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+      } as RequestInit);
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new CliError(`Cannot reach the Tidings API at ${this.baseUrl}: ${cause?.code ?? cause?.message ?? String(err)}`);

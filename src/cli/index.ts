@@ -4,21 +4,23 @@ import { registerContactCommands } from './commands/contacts.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerSiteCommands } from './commands/sites.js';
+import { registerSuppressionCommands } from './commands/suppressions.js';
 import { CliError } from './errors.js';
 
 /**
  * `tidings` — sites and API keys (straight to the database: DATABASE_URL or the running `npm start`)
- * and CSV import of contacts (through the HTTP API).
+ * and, through the HTTP API, CSV imports of contacts and suppressions and following campaigns.
  */
 export function buildProgram(): Command {
   const program = new Command('tidings')
-    .description('Tidings command line: sites, API keys and contact imports')
+    .description('Tidings command line: sites, API keys, contact and suppression imports, campaigns')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerSiteCommands(program);
   registerKeyCommands(program);
   registerContactCommands(program);
   registerCampaignCommands(program);
+  registerSuppressionCommands(program);
   registerDbCommands(program);
   return program;
 }

@@ -18,6 +18,10 @@ export function createDatabase(url: string, opts: { max?: number } = {}): Databa
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});
+  // Nor may a checked-out one: pg-pool drops its listener while a client is lent out, and a connection
+  // that dies between two queries of a transaction then emits an unhandled 'error' (process exit). The
+  // query in flight or the next one still fails, and the pool discards the broken client on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }

@@ -161,34 +161,60 @@ function attributeCondition(c: AttributeCondition): SQL {
 }
 
 /**
+ * How many membership conditions of one query compile to a form PostgreSQL turns into a join. Each
+ * such join enters the planner's join search, whose cost grows steeply with their number: 100 tag
+ * conditions under AND took over 4 s to *plan* on two contacts (found by the API fuzzer). The first
+ * few (every real segment, the bench ones included) keep the fast join; the rest are checked per
+ * contact against a hashed set or an index probe, which plans in linear time.
+ */
+const JOINED_MEMBERSHIPS = 8;
+
+/** Per compiled query: how many joinable membership conditions are still allowed. */
+interface Compile {
+  siteId: number;
+  joinsLeft: number;
+}
+
+/**
  * Membership of `c.id` in a set of contact ids (a sub-select whose column is `contact_id`).
  * Positive: `c.id in (…)`, a semi-join (or, inside OR, a hashed set built once) instead of one
  * correlated probe per contact — 4x faster on the nested bench segment. Negative: `not exists`,
  * which PostgreSQL runs as an anti-join (or an index probe per row inside OR): unlike `not in` it
  * never degrades to re-scanning a large set per contact when the set outgrows work_mem.
+ * Past the join budget the same test is wrapped in `(…) is true` (equivalent here: neither side is
+ * ever null), which PostgreSQL does not pull up into a join, so it stays a hashed set or a probe.
  */
-function membership(positive: boolean, contactIds: SQL): SQL {
-  return positive
+function membership(compile: Compile, positive: boolean, contactIds: SQL): SQL {
+  const test = positive
     ? sql`c.id in (${contactIds})`
     : sql`not exists (select 1 from (${contactIds}) m where m.contact_id = c.id)`;
+  if (compile.joinsLeft > 0) {
+    compile.joinsLeft -= 1;
+    return test;
+  }
+  return sql`(${test}) is true`;
 }
 
-function conditionSql(siteId: number, c: SegmentCondition): SQL {
+function conditionSql(compile: Compile, c: SegmentCondition): SQL {
+  const { siteId } = compile;
   switch (c.type) {
     case 'attribute':
       return attributeCondition(c);
     case 'tag':
       return membership(
+        compile,
         c.op === 'has',
         sql`select ct.contact_id from contact_tags ct join tags t on t.id = ct.tag_id where t.site_id = ${siteId} and t.name = ${c.tag}`,
       );
     case 'list':
       return membership(
+        compile,
         c.op === 'in',
         sql`select lm.contact_id from list_members lm join lists l on l.id = lm.list_id where lm.list_id = ${c.listId} and l.site_id = ${siteId}`,
       );
     case 'engagement':
       return membership(
+        compile,
         c.op === 'within_days',
         sql`select e.contact_id from email_events e where e.site_id = ${siteId} and e.type = ${c.metric} and e.occurred_at > now() - make_interval(days => ${c.days}::int)`,
       );
@@ -199,12 +225,14 @@ function conditionSql(siteId: number, c: SegmentCondition): SQL {
       const eventColumn = sql.raw(byCampaign ? 'e.campaign_id' : 'e.sequence_id');
       if (c.op === 'received' || c.op === 'not_received') {
         return membership(
+          compile,
           c.op === 'received',
           sql`select s.contact_id from sends s where s.site_id = ${siteId} and ${sendColumn} = ${id} and s.status in ${RECEIVED_STATUSES}`,
         );
       }
       // An open event names its campaign/sequence directly, or only through its send.
       return membership(
+        compile,
         c.op === 'opened',
         sql`select e.contact_id from email_events e where e.site_id = ${siteId} and e.type = 'opened' and ${eventColumn} = ${id}
             union all
@@ -213,19 +241,20 @@ function conditionSql(siteId: number, c: SegmentCondition): SQL {
       );
     }
     case 'group':
-      return groupSql(siteId, c.operator, c.conditions);
+      return groupSql(compile, c.operator, c.conditions);
   }
 }
 
-function groupSql(siteId: number, operator: 'AND' | 'OR', conditions: SegmentCondition[]): SQL {
+function groupSql(compile: Compile, operator: 'AND' | 'OR', conditions: SegmentCondition[]): SQL {
   if (conditions.length === 0) return operator === 'AND' ? sql`true` : sql`false`;
-  const parts = conditions.map((c) => sql`(${conditionSql(siteId, c)})`);
+  const parts = conditions.map((c) => sql`(${conditionSql(compile, c)})`);
   return sql`(${sql.join(parts, operator === 'AND' ? sql` and ` : sql` or `)})`;
 }
 
 /** The WHERE clause over `contacts c` (site included). */
 export function segmentWhereSql(siteId: number, rules: SegmentRules): SQL {
-  return sql`c.site_id = ${siteId} and ${groupSql(siteId, rules.operator, rules.conditions)}`;
+  const compile: Compile = { siteId, joinsLeft: JOINED_MEMBERSHIPS };
+  return sql`c.site_id = ${siteId} and ${groupSql(compile, rules.operator, rules.conditions)}`;
 }
 
 /**

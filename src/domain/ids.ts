@@ -8,4 +8,5 @@ export const workflowIds = {
   enrollment: (sequenceId: number, contactId: number, run?: number) =>
     run && run > 1 ? `enrollment:${sequenceId}:${contactId}:${run}` : `enrollment:${sequenceId}:${contactId}`,
   transactionalSend: (sendId: number) => `send:${sendId}`,
+  webhookDelivery: (deliveryId: number) => `webhook-delivery:${deliveryId}`,
 } as const;

@@ -6,7 +6,7 @@ import type { DbOrTx } from '../db/client.js';
 import { contactRenderColumns } from '../db/repositories/contacts.js';
 import { getSendingConfig } from '../db/repositories/sending-configs.js';
 import { insertSend, type SendStatus } from '../db/repositories/sends.js';
-import { isSuppressed } from '../db/repositories/suppressions.js';
+import { isSuppressed, suppressedEmails } from '../db/repositories/suppressions.js';
 import { assertTemplateCompiles, getTemplate } from '../db/repositories/templates.js';
 import { contacts, sends } from '../db/schema.js';
 import { workflowIds } from '../domain/ids.js';
@@ -115,13 +115,15 @@ async function recordSend(db: DbOrTx, siteId: number, email: TransactionalEmailI
   }
   // Independent reads in parallel: one round trip of latency instead of five. The id is taken from the
   // sequence up front so the row carries its workflow id from the start; a refused email leaves a gap.
-  const [config, template, contact, toSuppressed, id] = await Promise.all([
+  // cc and bcc reach people too: a suppressed copy address refuses the email like a suppressed `to`.
+  const copies = [...(email.cc ?? []).map((a, i) => ({ path: `cc.${i}`, address: a })), ...(email.bcc ?? []).map((a, i) => ({ path: `bcc.${i}`, address: a }))];
+  const [config, template, contact, suppressed, id] = await Promise.all([
     getSendingConfig(db, siteId, email.sendingConfigId),
     email.templateId === undefined ? undefined : getTemplate(db, siteId, email.templateId),
     email.contactId !== undefined
       ? findContact(db, siteId, { id: email.contactId })
       : findContact(db, siteId, { email: email.to! }),
-    email.to === undefined ? undefined : isSuppressed(db, siteId, email.to),
+    suppressedEmails(db, siteId, [...(email.to === undefined ? [] : [email.to]), ...copies.map((c) => c.address)]),
     nextSendId(db),
   ]);
   if (!config) {
@@ -145,8 +147,17 @@ async function recordSend(db: DbOrTx, siteId: number, email: TransactionalEmailI
   if (contact && BLOCKED_STATUSES.has(contact.status)) {
     throw new AppError('recipient_suppressed', 422, `Contact ${contact.id} (${to}) is ${contact.status}; nothing was sent`);
   }
-  if (toSuppressed ?? (await isSuppressed(db, siteId, to))) {
+  if (email.to !== undefined ? suppressed.has(to.trim().toLowerCase()) : await isSuppressed(db, siteId, to)) {
     throw new AppError('recipient_suppressed', 422, `${to} is on the suppression list; nothing was sent`);
+  }
+  const blockedCopies = copies.filter((c) => suppressed.has(c.address.trim().toLowerCase()));
+  if (blockedCopies.length > 0) {
+    throw new AppError(
+      'recipient_suppressed',
+      422,
+      `${blockedCopies.map((c) => c.address).join(', ')} ${blockedCopies.length === 1 ? 'is' : 'are'} on the suppression list; nothing was sent`,
+      blockedCopies.map((c) => ({ path: c.path, message: 'on the suppression list' })),
+    );
   }
 
   const source: TemplateSource = template ?? { subject: email.subject!, html: email.html!, text: email.text ?? null };

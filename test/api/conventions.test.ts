@@ -84,6 +84,22 @@ describe('error shape', () => {
     expect(outside.body.error).toMatchObject({ code: 'route_not_found', message: 'No route for POST /nope' });
   });
 
+  it('answers 405 with Allow for a method the path does not have, and OPTIONS with the same list', async () => {
+    const put = await api.call('PUT', '/api/v1/contacts', { body: {} });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('POST, GET, HEAD, OPTIONS');
+    expect(put.body.error.code).toBe('method_not_allowed');
+    // The concrete path wins over a `{param}` neighbour: not "stepId must be an integer".
+    const reorder = await api.call('PATCH', '/api/v1/sequences/1/steps/reorder', { body: {} });
+    expect(reorder.status).toBe(405);
+    expect(reorder.headers.get('allow')).toBe('POST, OPTIONS');
+    const options = await api.call('OPTIONS', '/api/v1/contacts/7/');
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('GET, HEAD, PATCH, DELETE, OPTIONS');
+    // Outside the document it is still the JSON 404.
+    expect((await api.call('DELETE', '/api/v1/contacts/7/nope')).status).toBe(404);
+  });
+
   it('echoes a request id, or makes one up', async () => {
     const given = await api.call('GET', '/healthz', { headers: { 'x-request-id': 'trace-123' } });
     expect(given.headers.get('x-request-id')).toBe('trace-123');
@@ -200,6 +216,7 @@ describe('operational endpoints', () => {
     expect(res.body.status).toBe('unavailable');
     expect(res.body.checks.database).toEqual({ status: 'ok' });
     expect(res.body.checks.temporal.status).toBe('error');
+    expect(res.headers.get('retry-after')).toBe('5');
   });
 
   it('serves Prometheus metrics including request durations by route', async () => {

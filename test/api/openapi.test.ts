@@ -67,6 +67,24 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('lists every error status the shared middleware can answer, on the operations it can answer them', async () => {
+    const doc = (await api.call('GET', '/api/v1/openapi.json', { key: null })).body;
+    const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses);
+    // Every authenticated operation; 404 where the path names a resource; 413/415 where there is a body.
+    expect(statuses('/api/v1/contacts', 'get')).toEqual(expect.arrayContaining(['200', '400', '401', '403', '429', '500', '503']));
+    expect(statuses('/api/v1/contacts', 'get')).not.toContain('404');
+    expect(statuses('/api/v1/lists/{id}', 'get')).toContain('404');
+    expect(statuses('/api/v1/lists', 'post')).toEqual(expect.arrayContaining(['413', '415']));
+    // The Idempotency-Key middleware's in-progress 409 and reused-key 422, with the rule it enforces.
+    const create = doc.paths['/api/v1/sequences'].post;
+    expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['409', '422']));
+    const header = create.parameters.find((p: { name: string }) => p.name === 'Idempotency-Key');
+    expect(header.schema.pattern).toBe('^[\\x21-\\x7e]{1,255}$');
+    // A bodyless request is a 400, so bodies are required, except where a route reads none as defaults.
+    expect(doc.paths['/api/v1/lists'].post.requestBody.required).toBe(true);
+    expect(doc.paths['/api/v1/templates/{id}/preview'].post.requestBody.required).toBe(false);
+  });
+
   it('describes request bodies with the schemas that validate them', async () => {
     const doc = (await api.call('GET', '/api/v1/openapi.json', { key: null })).body;
     const create = doc.components.schemas.ContactCreate;

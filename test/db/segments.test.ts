@@ -368,6 +368,19 @@ describe('groups and site isolation', () => {
     ).toEqual(['ada', 'bob']);
   });
 
+  it('answers a segment of 100 tag and list conditions at once, with the same contacts as a short one', async () => {
+    // Each membership condition used to become a join of its own: 100 of them took seconds to plan.
+    const many: SegmentCondition[] = Array.from({ length: 100 }, (_, i) =>
+      i % 2 === 0 ? { type: 'tag', op: 'has', tag: 'beta' } : { type: 'list', op: 'in', listId: listNews },
+    );
+    const started = Date.now();
+    const matched = await match({ operator: 'AND', conditions: many });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(matched).toEqual(await match({ operator: 'AND', conditions: many.slice(0, 2) }));
+    expect(matched).toEqual(['ada', 'bob']);
+    expect(await countSegment(db, siteA, { operator: 'AND', conditions: many })).toBe(2);
+  });
+
   it('returns an empty result when nothing matches', async () => {
     const rules: SegmentRules = {
       operator: 'AND',

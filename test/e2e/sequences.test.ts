@@ -127,7 +127,9 @@ describe('sequences end to end (API + worker + Temporal dev server + fake Resend
     expect(enrolled.body.data).toMatchObject({ enrolled: 1, alreadyActive: 0, ids: { enrolled: [contactId] } });
 
     const [email] = await until('the welcome email', async () => emailsTo('ada@example.com').length > 0 && emailsTo('ada@example.com'));
-    expect(email!.payload).toMatchObject({ subject: 'Welcome!', html: '...', from: 'hello@example.test' });
+    expect(email!.payload).toMatchObject({ subject: 'Welcome!', from: 'hello@example.test' });
+    // The step's HTML as written, then the open pixel (tracking is on by default; test/e2e/tracking.test.ts).
+    expect(email!.payload.html).toMatch(/^\.\.\.<img src="[^"]+\/t\/o\/[^"]+" width="1" height="1"/);
 
     const steps = (await call('GET', `/sequences/${sequenceId}/steps`)).body.data;
     const row = await enrollmentOf(sequenceId, contactId);

@@ -3,6 +3,7 @@ import { createSecretBox } from '../../src/crypto/secret-box.js';
 import type { Db } from '../../src/db/client.js';
 import { createLogger } from '../../src/logger.js';
 import { createMailers } from '../../src/mail/from-config.js';
+import { createLinks } from '../../src/mail/links.js';
 import { createWorkers, runWorkers } from '../../src/worker.js';
 import { getWorkflowBundle } from './temporal.js';
 
@@ -14,12 +15,14 @@ export interface RunningTestWorkers {
 /**
  * Tidings' real workers (both task queues, real activities) on a test Temporal environment, sending
  * through the given Resend base URL (the fake server) and reading credentials sealed with `secret`.
+ * Campaign and sequence email link to `publicUrl` (the test's API, for tracking and unsubscribe).
  */
 export async function startTestWorkers(opts: {
   env: TestWorkflowEnvironment;
   db: Db;
   resendBaseUrl: string;
   secret: string;
+  publicUrl?: string;
 }): Promise<RunningTestWorkers> {
   const mailers = createMailers({ resendBaseUrl: opts.resendBaseUrl });
   const workers = await createWorkers({
@@ -30,6 +33,7 @@ export async function startTestWorkers(opts: {
     workflowBundle: await getWorkflowBundle(),
     secretBox: createSecretBox(opts.secret),
     mailers,
+    links: createLinks({ secret: opts.secret, publicUrl: opts.publicUrl ?? 'http://localhost:3000' }),
   });
   const running = runWorkers(workers);
   return {

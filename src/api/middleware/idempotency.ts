@@ -2,9 +2,8 @@ import type { RequestHandler } from 'express';
 import type { Db } from '../../db/client.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../../db/repositories/idempotency.js';
 import { AppError } from '../errors.js';
+import { IDEMPOTENCY_KEY } from '../validation.js';
 import '../request-context.js';
-
-const KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** Answers that describe the outcome of the operation, as opposed to a request that never ran. */
 function isFinal(status: number): boolean {
@@ -24,7 +23,7 @@ export function idempotent(db: Db): RequestHandler {
   return async (req, res, next) => {
     const key = req.get('idempotency-key');
     if (key === undefined) return next();
-    if (!KEY.test(key)) {
+    if (!IDEMPOTENCY_KEY.test(key)) {
       throw AppError.validation('Invalid Idempotency-Key header', [
         { path: 'Idempotency-Key', message: 'must be 1–255 printable ASCII characters without spaces' },
       ]);

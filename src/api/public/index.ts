@@ -1,5 +1,8 @@
 import type { Router } from 'express';
 import type { AppDeps } from '../deps.js';
+import { resendWebhooksRouter } from './resend-webhooks.js';
+import { trackingRouter } from './tracking.js';
+import { unsubscribeRouter } from './unsubscribe.js';
 
 /**
  * Unauthenticated routers that face mail clients and providers rather than API users: provider
@@ -9,4 +12,8 @@ import type { AppDeps } from '../deps.js';
  *
  * Registration point: add one line here (and its import).
  */
-export const publicRouters: ReadonlyArray<(deps: AppDeps) => Router> = [];
+export const publicRouters: ReadonlyArray<(deps: AppDeps) => Router> = [
+  resendWebhooksRouter,
+  trackingRouter,
+  unsubscribeRouter,
+];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { conflict, dataOf, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
+import { conflict, dataOf, idempotencyKeyHeader, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
 import { IdParams, idParam, PaginationQuery, siteIdField } from '../validation.js';
 
 const timestamp = z.iso.datetime().meta({ example: '2026-03-10T09:00:00.000Z' });
@@ -158,9 +158,7 @@ export { IdParams, idParam };
 
 const tags = ['Campaigns'];
 const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const idempotencyHeader = z.object({
-  'Idempotency-Key': z.string().max(255).optional().meta({ description: 'Retrying with the same key returns the first answer and starts nothing twice.' }),
-});
+const idempotencyHeader = idempotencyKeyHeader('Retrying with the same key returns the first answer and starts nothing twice.');
 const stateConflict = conflict('The campaign’s status does not allow this (the message names the status and the allowed ones).');
 
 registerApiPath({

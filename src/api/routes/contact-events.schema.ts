@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dataOf, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
+import { dataOf, idempotencyKeyHeader, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
 import { IdParams, PaginationQuery, siteIdField } from '../validation.js';
 
 const timestamp = z.iso.datetime().meta({ example: '2025-01-31T12:00:00.000Z' });
@@ -33,9 +33,7 @@ export const ContactEventResult = z
 export const ContactEventQuery = PaginationQuery.extend({ siteId: siteIdField, name: eventName.optional() });
 
 const tags = ['Contacts'];
-const idempotencyHeader = z.object({
-  'Idempotency-Key': z.string().max(255).optional().meta({ description: 'Retrying with the same key returns the first answer.' }),
-});
+const idempotencyHeader = idempotencyKeyHeader('Retrying with the same key returns the first answer.');
 
 registerApiPath({
   method: 'post',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { conflict, dataOf, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
+import { conflict, dataOf, idempotencyKeyHeader, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
 import { IdParams, idParam, PaginationQuery, siteIdField } from '../validation.js';
 
 export const CONTACT_STATUSES = ['subscribed', 'unsubscribed', 'bounced', 'complained'] as const;
@@ -143,9 +143,7 @@ export const AddTagBody = z.object({ siteId: siteIdField, tag: TagNameSchema });
 
 const tags = ['Contacts'];
 const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const idempotencyHeader = z.object({
-  'Idempotency-Key': z.string().max(255).optional().meta({ description: 'Retrying with the same key returns the first answer.' }),
-});
+const idempotencyHeader = idempotencyKeyHeader('Retrying with the same key returns the first answer.');
 const noContent = { 204: { description: 'Done.' } };
 
 registerApiPath({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorResponse, dataOf, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
+import { dataOf, ErrorResponse, idempotencyKeyHeader, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
 import { IdParams, idParam, PaginationQuery, siteIdField } from '../validation.js';
 
 export const ENROLLMENT_STATUSES = ['active', 'completed', 'exited', 'unenrolled', 'failed'] as const;
@@ -87,9 +87,7 @@ export const EnrollmentListQuery = PaginationQuery.extend({
 
 const tags = ['Sequences'];
 const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const idempotencyHeader = z.object({
-  'Idempotency-Key': z.string().max(255).optional().meta({ description: 'Retrying with the same key returns the first answer.' }),
-});
+const idempotencyHeader = idempotencyKeyHeader('Retrying with the same key returns the first answer.');
 const notActive = {
   422: { description: '`sequence_not_active`: the sequence is paused or archived.', content: { 'application/json': { schema: ErrorResponse } } },
 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dataOf, ErrorResponse, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
+import { dataOf, ErrorResponse, idempotencyKeyHeader, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
 import { IdParams, idParam, PaginationQuery, siteIdField } from '../validation.js';
 
 /** Largest accepted upload. The file is kept in PostgreSQL until the import is done. */
@@ -86,7 +86,7 @@ registerApiPath({
     'fields. Unknown columns are ignored and reported once on row 1; invalid rows are skipped and reported with ' +
     'their row number. Empty cells never overwrite existing values, and an import never re-subscribes a contact.',
   request: {
-    headers: z.object({ 'Idempotency-Key': z.string().max(255).optional().meta({ description: 'Retrying with the same key returns the first answer and starts nothing.' }) }),
+    headers: idempotencyKeyHeader('Retrying with the same key returns the first answer and starts nothing.'),
     body: { content: { 'multipart/form-data': { schema: multipartBody } } },
   },
   responses: {

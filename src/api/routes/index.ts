@@ -5,6 +5,7 @@ import { contactEventsRouter } from './contact-events.js';
 import { campaignsRouter } from './campaigns.js';
 import { contactsRouter } from './contacts.js';
 import { enrollmentsRouter } from './enrollments.js';
+import { eventsRouter } from './events.js';
 import { importsRouter } from './imports.js';
 import { listsRouter } from './lists.js';
 import { providersRouter } from './providers.js';
@@ -16,6 +17,7 @@ import { sequencesRouter } from './sequences.js';
 import { suppressionsRouter } from './suppressions.js';
 import { tagsRouter } from './tags.js';
 import { templatesRouter } from './templates.js';
+import { webhookEndpointsRouter } from './webhook-endpoints.js';
 
 /**
  * Every /api/v1 feature router, mounted in this order behind authentication, rate limiting and the
@@ -42,4 +44,6 @@ export const featureRouters: ReadonlyArray<(deps: AppDeps) => Router> = [
   sequencesRouter,
   enrollmentsRouter,
   contactEventsRouter,
+  eventsRouter,
+  webhookEndpointsRouter,
 ];

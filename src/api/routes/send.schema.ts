@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dataOf, ErrorResponse, notFound, ok, registerApiPath } from '../openapi.js';
+import { dataOf, ErrorResponse, idempotencyKeyHeader, notFound, ok, registerApiPath } from '../openapi.js';
 import { idParam, siteIdField } from '../validation.js';
 import { EmailSchema } from './contacts.schema.js';
 
@@ -118,13 +118,7 @@ const BatchItemError = z
   .object({ error: z.object({ code: z.string().meta({ example: 'recipient_suppressed' }), message: z.string() }) })
   .meta({ id: 'SendBatchItemError' });
 
-const idempotencyHeader = z.object({
-  'Idempotency-Key': z
-    .string()
-    .max(255)
-    .optional()
-    .meta({ description: 'A retry with the same key returns the first answer and sends nothing twice (the same send id).' }),
-});
+const idempotencyHeader = idempotencyKeyHeader('A retry with the same key returns the first answer and sends nothing twice (the same send id).');
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const tags = ['Transactional'];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { providerNames, type ProviderName } from '../../mail/providers.js';
-import { conflict, dataOf, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
+import { conflict, dataOf, idempotencyKeyHeader, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
 import { IdParams, PaginationQuery, siteIdField } from '../validation.js';
 
 const timestamp = z.iso.datetime().meta({ example: '2025-01-31T12:00:00.000Z' });
@@ -107,9 +107,7 @@ export const SendingConfigQuery = PaginationQuery.extend({ siteId: siteIdField }
 
 const tags = ['Sending configs'];
 const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const idempotencyHeader = z.object({
-  'Idempotency-Key': z.string().max(255).optional().meta({ description: 'Retrying with the same key returns the first answer.' }),
-});
+const idempotencyHeader = idempotencyKeyHeader('Retrying with the same key returns the first answer.');
 
 registerApiPath({
   method: 'post',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sendKind, sendStatus } from '../../db/schema.js';
+import { EMAIL_EVENT_TYPES } from '../../domain/email-events.js';
 import { dataOf, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
 import { IdParams, idParam, PaginationQuery, siteIdField } from '../validation.js';
 
@@ -9,7 +10,19 @@ export const SendKindSchema = z.enum(sendKind.enumValues, { error: `kind must be
 export const SendStatusSchema = z.enum(sendStatus.enumValues, { error: `status must be one of ${sendStatus.enumValues.join(', ')}` });
 
 /** `2025-01-31` or `2025-01-31T12:00:00Z` (an offset is allowed). */
-const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO-8601 date or date-time' });
+export const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO-8601 date or date-time' });
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 86_400_000;
+
+/**
+ * A `from`/`to` query pair as a half-open range. `to=2025-01-31` means "through that day", so a
+ * date-only upper bound moves to the next midnight (UTC).
+ */
+export function timeRange(from: string | undefined, to: string | undefined): { from?: Date; to?: Date } {
+  const upper = to === undefined ? undefined : new Date(new Date(to).getTime() + (DATE_ONLY.test(to) ? DAY_MS : 0));
+  return { from: from === undefined ? undefined : new Date(from), to: upper };
+}
 
 export const SendListQuery = PaginationQuery.extend({
   siteId: siteIdField,
@@ -44,6 +57,22 @@ const summaryFields = {
   updatedAt: timestamp,
 };
 
+/** One normalized delivery event of a send (the events API lists the same rows with their send). */
+export const SendEvent = z
+  .object({
+    id: z.int(),
+    type: z.enum(EMAIL_EVENT_TYPES),
+    sendId: z.int().nullable(),
+    contactId: z.int().nullable(),
+    campaignId: z.int().nullable(),
+    sequenceId: z.int().nullable(),
+    stepId: z.int().nullable(),
+    data: z.record(z.string(), z.unknown()).meta({ description: 'Details from the source, e.g. the clicked URL or the bounce message.' }),
+    occurredAt: timestamp.meta({ description: 'When it happened (the provider’s time when it reports one).' }),
+    createdAt: timestamp.meta({ description: 'When Tidings recorded it.' }),
+  })
+  .meta({ id: 'EmailEvent' });
+
 export const SendSummarySchema = z.object(summaryFields).meta({ id: 'SendSummary' });
 
 export const Send = z
@@ -56,6 +85,7 @@ export const Send = z
     html: z.string().meta({ description: 'The rendered HTML as sent.' }),
     text: z.string().meta({ description: 'The rendered plain text as sent.' }),
     workflowId: z.string().nullable().meta({ description: 'The Temporal workflow that delivers it, for the Web UI.' }),
+    events: z.array(SendEvent).meta({ description: 'What happened to it after it left (delivered, opened, bounced …), oldest first.' }),
   })
   .meta({ id: 'Send' });
 
@@ -74,7 +104,7 @@ registerApiPath({
   method: 'get',
   path: '/api/v1/sends/{id}',
   tags,
-  summary: 'Get a send with its rendered message',
+  summary: 'Get a send with its rendered message and its events',
   request: { params: IdParams },
   responses: { 200: ok(dataOf(Send), 'The send.'), ...notFound },
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DELAY_UNITS } from '../../domain/delays.js';
-import { ErrorResponse, dataOf, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
+import { dataOf, ErrorResponse, idempotencyKeyHeader, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
 import { IdParams, idParam, PaginationQuery, siteIdField } from '../validation.js';
 import { TagNameSchema, TimeZoneSchema } from './contacts.schema.js';
 
@@ -209,13 +209,14 @@ const stepInvalid = {
   ),
 };
 const seqPath = '/api/v1/sequences/{id}';
+const idempotencyHeader = idempotencyKeyHeader('Retrying with the same key returns the first answer and creates nothing twice.');
 
 registerApiPath({
   method: 'post',
   path: '/api/v1/sequences',
   tags,
   summary: 'Create a sequence',
-  request: { body: body(SequenceCreateBody) },
+  request: { headers: idempotencyHeader, body: body(SequenceCreateBody) },
   responses: { 201: ok(dataOf(Sequence), 'The sequence (no steps yet).'), ...notFound },
 });
 registerApiPath({
@@ -259,7 +260,7 @@ registerApiPath({
   path: `${seqPath}/steps`,
   tags,
   summary: 'Add a step',
-  request: { params: IdParams, body: body(StepCreateBody) },
+  request: { params: IdParams, headers: idempotencyHeader, body: body(StepCreateBody) },
   responses: { 201: ok(dataOf(Step), 'The step.'), ...stepInvalid, ...notFound },
 });
 registerApiPath({

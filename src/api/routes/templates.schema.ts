@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dataOf, ErrorResponse, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
+import { dataOf, ErrorResponse, idempotencyKeyHeader, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
 import { IdParams, idParam, PaginationQuery, siteIdField } from '../validation.js';
 
 const timestamp = z.iso.datetime().meta({ example: '2025-01-31T12:00:00.000Z' });
@@ -68,9 +68,7 @@ export const RenderedEmailSchema = z
 
 const tags = ['Templates'];
 const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const idempotencyHeader = z.object({
-  'Idempotency-Key': z.string().max(255).optional().meta({ description: 'Retrying with the same key returns the first answer.' }),
-});
+const idempotencyHeader = idempotencyKeyHeader('Retrying with the same key returns the first answer.');
 const syntaxError = {
   description:
     '`template_syntax`: the template does not parse; `details` is `[{path, field, line, column, message}]` (1-based line and column within `field`). ' +
@@ -126,7 +124,8 @@ registerApiPath({
   tags,
   summary: 'Render a template without sending',
   description: 'Renders for a contact and/or variables. The unsubscribe link is a placeholder (`…/u/preview`).',
-  request: { params: IdParams, body: body(PreviewBody) },
+  // Optional: a bodyless POST previews with no contact and no variables.
+  request: { params: IdParams, body: { ...body(PreviewBody), required: false } },
   responses: {
     200: ok(dataOf(RenderedEmailSchema), 'The rendered subject, HTML and text.'),
     ...notFound,

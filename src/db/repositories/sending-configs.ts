@@ -209,6 +209,11 @@ export async function loadSendingConfigWithCredentials(
   };
 }
 
+/** A config's decrypted webhook signing secret (`whsec_…`), or null when none is set. Throws SecretBoxError under another TIDINGS_SECRET. */
+export function webhookSecretOf(row: SendingConfigRow, secretBox: SecretBox): string | null {
+  return row.webhookSecretEncrypted ? secretBox.decrypt<string>(row.webhookSecretEncrypted, webhookSecretContext(row.siteId)) : null;
+}
+
 /**
  * Gives a site that has no sending config at all a `log` one ("Local log", tidings@localhost), so a
  * fresh install can send at once without a provider account. Returns the site's first config and

@@ -40,6 +40,19 @@ export async function insertSend(db: DbOrTx, row: NewSend): Promise<{ send: Send
   return { send: existing, created: false };
 }
 
+/**
+ * Reserves `n` ids of the send log without inserting rows (one query): a campaign or sequence email
+ * names its own send in its unsubscribe and tracking links, so the id must be known before rendering.
+ * Pass each id as `id` to insertSend; an id never used is only a gap.
+ */
+export async function reserveSendIds(db: DbOrTx, n: number): Promise<number[]> {
+  if (n <= 0) return [];
+  const result = await db.execute<{ id: number }>(
+    sql`select nextval(pg_get_serial_sequence('sends', 'id'))::int as id from generate_series(1, ${n}::int)`,
+  );
+  return result.rows.map((r) => Number(r.id));
+}
+
 export async function getSend(db: DbOrTx, siteId: number, id: number): Promise<SendRow | null> {
   const [row] = await db.select().from(sends).where(and(eq(sends.siteId, siteId), eq(sends.id, id)));
   return row ?? null;

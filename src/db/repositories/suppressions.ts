@@ -104,3 +104,27 @@ export async function listSuppressions(
   ]);
   return { rows, total: totals?.total ?? 0 };
 }
+
+/**
+ * Suppresses many addresses in one statement (a CSV import batch): new ones are inserted, existing ones
+ * take the new reason and, when one is given, the new note (an empty note cell keeps the old note).
+ * Addresses must be normalized and unique within the call (PostgreSQL refuses to update one row twice
+ * in a statement). Returns how many were new.
+ */
+export async function upsertSuppressions(
+  db: DbOrTx,
+  siteId: number,
+  rows: readonly { email: string; reason: SuppressionReason; note: string | null }[],
+): Promise<{ created: number; updated: number }> {
+  if (rows.length === 0) return { created: 0, updated: 0 };
+  const result = await db
+    .insert(suppressions)
+    .values(rows.map((r) => ({ siteId, email: r.email, reason: r.reason, note: r.note })))
+    .onConflictDoUpdate({
+      target: [suppressions.siteId, suppressions.email],
+      set: { reason: sql`excluded.reason`, note: sql`coalesce(excluded.note, ${suppressions.note})` },
+    })
+    .returning({ created: sql<boolean>`(xmax = 0)` });
+  const created = result.filter((r) => r.created).length;
+  return { created, updated: result.length - created };
+}

@@ -1,0 +1,210 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { Webhook } from 'standardwebhooks';
+import type { SecretBox } from '../src/crypto/secret-box.js';
+import type { Db } from '../src/db/client.js';
+import {
+  disableWebhookEndpoint,
+  failWebhookDelivery,
+  loadWebhookDelivery,
+  openWebhookSecret,
+  recordWebhookAttempt,
+  type WebhookDeliveryRow,
+  type WebhookDeliveryStatus,
+} from '../src/db/repositories/webhook-endpoints.js';
+import type { Logger } from '../src/logger.js';
+import { permanent } from './support.js';
+
+export interface WebhookDeliveryDeps {
+  db: Db;
+  logger: Logger;
+  /** Opens the endpoints' signing secrets; without it every delivery fails at once (nothing can be signed). */
+  secretBox?: SecretBox;
+}
+
+/** Where a delivery ended; `skipped` when its endpoint was deleted (and the log with it). */
+export interface WebhookDeliveryResult {
+  deliveryId: number;
+  status: Exclude<WebhookDeliveryStatus, 'pending'> | 'skipped';
+  attempts: number;
+  lastStatusCode: number | null;
+  error: string | null;
+}
+
+/** A receiver must answer within this; a slower one counts as a failed attempt and is retried. */
+export const WEBHOOK_TIMEOUT_MS = 10_000;
+/** How much of the receiver's answer the delivery log keeps. */
+const RESPONSE_BODY_LIMIT = 1024;
+/** A receiver's Retry-After is honoured up to the retry policy's longest interval. */
+const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+const USER_AGENT = 'Tidings-Webhooks/1';
+
+/** Activity failure type of an attempt worth retrying (5xx, 4xx other than 410, network error, timeout). */
+export const WEBHOOK_ATTEMPT_FAILED = 'WebhookAttemptFailed';
+
+/** The Temporal attempt number (1, 2, …): it keys the log row, so a re-run of the same attempt writes once. */
+function currentAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1; // called directly, outside a worker
+  }
+}
+
+/** The first bytes of a body (without reading the rest), as text PostgreSQL accepts (no NUL). */
+async function readPrefix(res: Response, limit: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8').replaceAll('\u0000', '');
+}
+
+/** Retry-After in ms (seconds or an HTTP date), capped; undefined when absent or unreadable. */
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
+  if (!Number.isFinite(ms) || ms < 0) return undefined;
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) {
+    if (err.name === 'TimeoutError') return `no answer within ${WEBHOOK_TIMEOUT_MS / 1000} s`;
+    const cause = (err as { cause?: unknown }).cause;
+    // fetch wraps the socket error ("fetch failed"); its cause says what happened (ECONNREFUSED …).
+    if (cause instanceof Error) return `${err.message}: ${(cause as { code?: string }).code ?? cause.message}`;
+    return err.message;
+  }
+  return String(err);
+}
+
+/** The exact bytes sent and signed: the stored payload with its top-level keys in spec order. */
+function bodyOf(delivery: WebhookDeliveryRow): string {
+  const { type, timestamp, data, ...rest } = delivery.payload;
+  return JSON.stringify({ type, timestamp, data, ...rest });
+}
+
+function resultOf(delivery: WebhookDeliveryRow): WebhookDeliveryResult {
+  return {
+    deliveryId: delivery.id,
+    status: delivery.status === 'pending' ? 'failed' : delivery.status,
+    attempts: delivery.attempts,
+    lastStatusCode: delivery.lastStatusCode,
+    error: delivery.lastError,
+  };
+}
+
+/** Activities of the outgoing webhook delivery workflow. */
+export function createWebhookDeliveryActivities(deps: WebhookDeliveryDeps) {
+  const { db, logger } = deps;
+
+  return {
+    /**
+     * One HTTP attempt of a delivery: POSTs the payload signed with the endpoint's current secret
+     * (`webhook-id` = the message id, the same on every attempt; `webhook-timestamp` = now), records
+     * the attempt, and returns once the delivery is settled: 2xx → succeeded; 410 Gone → failed and the
+     * endpoint disabled. Any other answer or a network error throws a retryable failure, so Temporal
+     * retries with the workflow's backoff (or the receiver's Retry-After). A delivery already settled,
+     * or whose endpoint was disabled or deleted meanwhile, is not sent again.
+     */
+    async deliverWebhook({ deliveryId }: { deliveryId: number }): Promise<WebhookDeliveryResult> {
+      const loaded = await loadWebhookDelivery(db, deliveryId);
+      if (!loaded) {
+        return { deliveryId, status: 'skipped', attempts: 0, lastStatusCode: null, error: 'the endpoint was deleted' };
+      }
+      const { delivery, endpoint } = loaded;
+      if (delivery.status !== 'pending') return resultOf(delivery);
+      if (!endpoint.enabled) {
+        return resultOf((await failWebhookDelivery(db, deliveryId, 'the endpoint is disabled'))!);
+      }
+      if (!deps.secretBox) {
+        throw permanent('WebhookSecretUnavailable', 'TIDINGS_SECRET is not set on the worker, so the webhook cannot be signed');
+      }
+      let secret: string;
+      try {
+        secret = openWebhookSecret(deps.secretBox, endpoint);
+      } catch (err) {
+        throw permanent('WebhookSecretUnavailable', `${errorMessage(err)}; rotate the endpoint's secret`);
+      }
+
+      const attempt = currentAttempt();
+      const body = bodyOf(delivery);
+      const now = new Date();
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': USER_AGENT,
+        'webhook-id': delivery.messageId,
+        'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+        'webhook-signature': new Webhook(secret).sign(delivery.messageId, now, body),
+      };
+
+      const started = performance.now();
+      let statusCode: number | null = null;
+      let responseBody: string | null = null;
+      let error: string | null = null;
+      let retryAfter: number | undefined;
+      try {
+        // No redirects: a 3xx is a failed attempt (as Svix does), and cannot lead the worker elsewhere.
+        const res = await fetch(endpoint.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS) });
+        statusCode = res.status;
+        responseBody = await readPrefix(res, RESPONSE_BODY_LIMIT);
+        if (!res.ok) error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+        if (res.status === 429 || res.status === 503) retryAfter = retryAfterMs(res.headers.get('retry-after'));
+      } catch (err) {
+        error = errorMessage(err);
+      }
+      const durationMs = Math.round(performance.now() - started);
+
+      const succeeded = statusCode !== null && statusCode >= 200 && statusCode < 300;
+      const gone = statusCode === 410;
+      const status: WebhookDeliveryStatus = succeeded ? 'succeeded' : gone ? 'failed' : 'pending';
+      if (!(await recordWebhookAttempt(db, { deliveryId, attempt, statusCode, error, responseBody, durationMs, status }))) {
+        return { deliveryId, status: 'skipped', attempts: attempt, lastStatusCode: statusCode, error: 'the endpoint was deleted' };
+      }
+      const log = { deliveryId, endpointId: endpoint.id, messageId: delivery.messageId, attempt, statusCode, durationMs };
+
+      if (succeeded) {
+        logger.debug(log, 'webhook delivered');
+        return { deliveryId, status: 'succeeded', attempts: attempt, lastStatusCode: statusCode, error: null };
+      }
+      if (gone) {
+        // 410 says the receiver is gone for good: stop this delivery and every future one until re-enabled.
+        await disableWebhookEndpoint(db, endpoint.id);
+        logger.warn(log, 'webhook endpoint answered 410 Gone; endpoint disabled');
+        return { deliveryId, status: 'failed', attempts: attempt, lastStatusCode: statusCode, error };
+      }
+      logger.warn({ ...log, error }, 'webhook attempt failed; will retry');
+      throw ApplicationFailure.create({
+        type: WEBHOOK_ATTEMPT_FAILED,
+        message: error ?? `HTTP ${statusCode}`,
+        // Expected while a receiver is down: logged once above, not again with a stack by the SDK.
+        category: ApplicationFailureCategory.BENIGN,
+        ...(retryAfter !== undefined ? { nextRetryDelay: retryAfter } : {}),
+      });
+    },
+
+    /** Records that the retries ran out (or the delivery could not be signed); a settled delivery is left alone. */
+    async giveUpWebhookDelivery({ deliveryId, reason }: { deliveryId: number; reason: string }): Promise<WebhookDeliveryResult> {
+      const loaded = await loadWebhookDelivery(db, deliveryId);
+      if (!loaded) return { deliveryId, status: 'skipped', attempts: 0, lastStatusCode: null, error: 'the endpoint was deleted' };
+      const attempts = loaded.delivery.attempts;
+      const row = await failWebhookDelivery(db, deliveryId, attempts > 0 ? `gave up after ${attempts} attempts; last: ${reason}` : reason);
+      logger.warn({ deliveryId, attempts, reason }, 'webhook delivery failed');
+      return resultOf(row!);
+    },
+  };
+}
+
+export type WebhookDeliveryActivities = ReturnType<typeof createWebhookDeliveryActivities>;

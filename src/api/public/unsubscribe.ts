@@ -1,0 +1,71 @@
+import { Router, type Request, type Response } from 'express';
+import { and, eq } from 'drizzle-orm';
+import { contacts } from '../../db/schema.js';
+import { createLinkTokens, type UnsubscribeToken } from '../../mail/links.js';
+import { recordEmailEvent, sendEventKey } from '../../services/email-events.js';
+import type { AppDeps } from '../deps.js';
+import { sendPage } from './page.js';
+import './unsubscribe.schema.js';
+
+const INVALID = { title: 'Link not valid', message: 'This unsubscribe link is not valid. Please check that it was copied completely.' };
+
+/**
+ * The per-recipient unsubscribe link of campaign and sequence email (`/u/:token`, signed; see
+ * src/mail/links.ts). GET only shows a confirmation page with a button, because mail scanners fetch
+ * links; POST unsubscribes at once. POST is also the RFC 8058 one-click request a mailbox provider
+ * sends from the List-Unsubscribe-Post header (body `List-Unsubscribe=One-Click`, urlencoded or
+ * multipart). The signed token alone authorises it, so the body is not read: whatever form the
+ * provider posts, the unsubscribe happens with no further click.
+ */
+export function unsubscribeRouter(deps: AppDeps): Router {
+  const router = Router();
+  const tokens = deps.config.TIDINGS_SECRET ? createLinkTokens(deps.config.TIDINGS_SECRET) : null;
+
+  async function contactOf(token: UnsubscribeToken) {
+    const [contact] = await deps.db
+      .select({ id: contacts.id, email: contacts.email, status: contacts.status })
+      .from(contacts)
+      .where(and(eq(contacts.siteId, token.siteId), eq(contacts.id, token.contactId)));
+    return contact ?? null;
+  }
+
+  router.get('/u/:token', async (req: Request<{ token: string }>, res: Response) => {
+    const token = tokens?.verifyUnsubscribe(req.params.token);
+    const contact = token ? await contactOf(token) : null;
+    if (!contact) {
+      sendPage(res, 404, INVALID);
+      return;
+    }
+    if (contact.status === 'unsubscribed') {
+      sendPage(res, 200, { title: 'You are unsubscribed', message: `${contact.email} will not receive these emails any more.` });
+      return;
+    }
+    // No action attribute: the form posts back to this very URL, token included.
+    sendPage(res, 200, {
+      title: 'Unsubscribe',
+      message: `Stop sending these emails to ${contact.email}?`,
+      bodyHtml: `<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
+    });
+  });
+
+  router.post('/u/:token', async (req: Request<{ token: string }>, res: Response) => {
+    const token = tokens?.verifyUnsubscribe(req.params.token);
+    const contact = token ? await contactOf(token) : null;
+    if (!token || !contact) {
+      sendPage(res, 404, INVALID);
+      return;
+    }
+    // Sets the contact unsubscribed, counts it on the campaign and ends the contact's enrollments; once
+    // per send, so a second click (or the provider's one-click after the page's) changes nothing.
+    await recordEmailEvent(deps, {
+      siteId: token.siteId,
+      type: 'unsubscribed',
+      sendId: token.sendId,
+      contactId: contact.id,
+      dedupeKey: sendEventKey('unsubscribed', token.sendId),
+    });
+    sendPage(res, 200, { title: 'You are unsubscribed', message: `${contact.email} will not receive these emails any more.` });
+  });
+
+  return router;
+}
