@@ -289,7 +289,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
             toEmail: r.email,
             subject: rendered.subject,
             html: mail ? mail.decorate(rendered.html) : rendered.html,
-            text: rendered.text,
+            text: mail ? mail.decorateText(rendered.text) : rendered.text,
             ...(mail ? { headers: mail.headers } : {}),
             sendingConfigId: campaign.sendingConfigId,
             templateId: campaign.templateId,

@@ -265,7 +265,7 @@ export function createEnrollmentActivities(deps: EnrollmentDeps) {
         toEmail: contact.email,
         subject: rendered.subject,
         html: mail ? mail.decorate(rendered.html) : rendered.html,
-        text: rendered.text,
+        text: mail ? mail.decorateText(rendered.text) : rendered.text,
         ...(mail ? { headers: mail.headers } : {}),
         sendingConfigId: sequence.sendingConfigId,
         templateId: step.templateId,

@@ -142,6 +142,10 @@ export function rewriteHtml(html: string, rewrite: (href: string) => string | nu
   return out + html.slice(at) + tail;
 }
 
+function unsubscribeFooter(url: string): string {
+  return `<p style="margin:24px 0 0;font-size:12px;line-height:18px;color:#6b7280;text-align:center">Don't want these emails? <a href="${escapeAttribute(url)}" style="color:#6b7280">Unsubscribe</a></p>`;
+}
+
 export interface SendLinkInput {
   siteId: number;
   contactId: number;
@@ -157,8 +161,13 @@ export interface SendLinks {
   unsubscribeUrl: string;
   /** List-Unsubscribe and List-Unsubscribe-Post, stored in sends.headers so every delivery path sends them. */
   headers: Record<string, string>;
-  /** The rendered HTML with tracked links and the open pixel, per the config's switches. */
+  /**
+   * The rendered HTML with tracked links and the open pixel, per the config's switches, and a small
+   * unsubscribe footer when the template did not place `{{ unsubscribeUrl }}` itself.
+   */
   decorate(html: string): string;
+  /** The text part with the unsubscribe link appended when the template did not include it. */
+  decorateText(text: string): string;
 }
 
 /** Builds links on PUBLIC_URL for the worker, which decorates email as it records each send. */
@@ -182,7 +191,6 @@ export function createLinks(options: { secret: string; publicUrl: string }): Lin
         unsubscribeUrl,
         headers: listUnsubscribeHeaders(unsubscribeUrl),
         decorate(html) {
-          if (!input.trackClicks && !input.trackOpens) return html;
           const rewrite = (href: string): string | null => {
             if (!input.trackClicks) return null;
             const trimmed = href.trim();
@@ -191,10 +199,16 @@ export function createLinks(options: { secret: string; publicUrl: string }): Lin
             if (!httpUrl(trimmed) || trimmed.startsWith(unsubscribePrefix) || trimmed.startsWith(trackingPrefix)) return null;
             return `${trackingPrefix}c/${tokens.signClick({ sendId: input.sendId, url: trimmed })}`;
           };
+          // Marketing mail must show a way out (CAN-SPAM, and mailbox providers' bulk-sender rules),
+          // so a template without the link gets a footer rather than relying on the header alone.
+          const footer = html.includes(unsubscribeUrl) ? '' : unsubscribeFooter(unsubscribeUrl);
           const pixel = input.trackOpens
             ? `<img src="${escapeAttribute(`${trackingPrefix}o/${tokens.signOpen({ sendId: input.sendId })}`)}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0" />`
-            : undefined;
-          return rewriteHtml(html, rewrite, pixel);
+            : '';
+          return rewriteHtml(html, rewrite, footer + pixel || undefined);
+        },
+        decorateText(text) {
+          return text.includes(unsubscribeUrl) ? text : `${text.replace(/\s+$/, '')}\n\n--\nUnsubscribe: ${unsubscribeUrl}\n`;
         },
       };
     },

@@ -42,7 +42,7 @@ describe('tracking and unsubscribe links', () => {
 
   it('keeps every other byte of the HTML as rendered', () => {
     const mail = links.forSend({ ...ids, trackOpens: false, trackClicks: true });
-    const before = '<table role="presentation"><tr><td style="color:#333">Fish &amp; chips &nbsp; <b>now</b></td></tr></table><a title=\'x\' href="https://a.example.test/x">x</a><br>';
+    const before = `<table role="presentation"><tr><td style="color:#333">Fish &amp; chips &nbsp; <b>now</b></td></tr></table><a title='x' href="https://a.example.test/x">x</a><br><a href="${mail.unsubscribeUrl}">Unsubscribe</a>`;
     const after = mail.decorate(before);
     const tracked = hrefs(after)[0]!;
     expect(after).toBe(before.replace('href="https://a.example.test/x"', `href="${tracked}"`));
@@ -50,17 +50,27 @@ describe('tracking and unsubscribe links', () => {
 
   it('adds one 1×1 open pixel before </body>, or at the end when the HTML has no body tag', () => {
     const mail = links.forSend({ ...ids, trackOpens: true, trackClicks: false });
-    const full = mail.decorate('<html><body><p>Hi</p></body></html>');
-    expect(full).toMatch(/^<html><body><p>Hi<\/p><img src="https:\/\/mail\.example\.test\/t\/o\/[^"]+" width="1" height="1" alt=""[^>]*\/><\/body><\/html>$/);
+    const unsubscribe = `<a href="${mail.unsubscribeUrl}">Unsubscribe</a>`;
+    const full = mail.decorate(`<html><body><p>Hi</p>${unsubscribe}</body></html>`);
+    expect(full.replace(unsubscribe, '')).toMatch(/^<html><body><p>Hi<\/p><img src="https:\/\/mail\.example\.test\/t\/o\/[^"]+" width="1" height="1" alt=""[^>]*\/><\/body><\/html>$/);
     const pixelToken = /\/t\/o\/([^"]+)"/.exec(full)![1]!;
     expect(links.verifyOpen(pixelToken)).toEqual({ sendId: 977 });
-    expect(mail.decorate('<p>Fragment</p>')).toMatch(/^<p>Fragment<\/p><img src="https:\/\/mail\.example\.test\/t\/o\//);
+    expect(mail.decorate(`<p>Fragment</p>${unsubscribe}`).replace(unsubscribe, '')).toMatch(/^<p>Fragment<\/p><img src="https:\/\/mail\.example\.test\/t\/o\//);
   });
 
   it('changes nothing when the sending config tracks neither opens nor clicks', () => {
     const mail = links.forSend({ ...ids, trackOpens: false, trackClicks: false });
-    const html = '<body><a href="https://a.example.test/">a</a></body>';
+    const html = `<body><a href="https://a.example.test/">a</a><a href="${mail.unsubscribeUrl}">Unsubscribe</a></body>`;
     expect(mail.decorate(html)).toBe(html);
+  });
+
+  it('adds a visible unsubscribe link to the HTML and the text when the template has no {{ unsubscribeUrl }}', () => {
+    const mail = links.forSend({ ...ids, trackOpens: false, trackClicks: false });
+    const html = mail.decorate('<html><body><p>Big news</p></body></html>');
+    expect(html).toMatch(/^<html><body><p>Big news<\/p><p [^>]*>Don't want these emails\? <a href="([^"]+)"[^>]*>Unsubscribe<\/a><\/p><\/body><\/html>$/);
+    expect(hrefs(html)).toEqual([mail.unsubscribeUrl]);
+    expect(mail.decorateText('Big news\n')).toBe(`Big news\n\n--\nUnsubscribe: ${mail.unsubscribeUrl}\n`);
+    expect(mail.decorateText(`Bye: ${mail.unsubscribeUrl}`)).toBe(`Bye: ${mail.unsubscribeUrl}`);
   });
 
   it('gives each recipient an unsubscribe link and the RFC 8058 one-click headers for it', () => {
