@@ -119,6 +119,48 @@ describe('transactional email', () => {
     expect((await api.call('GET', `/api/v1/sends/${send.id}`)).body.data).toMatchObject({ status: 'suppressed', providerMessageId: null });
     expect(delivered).not.toContain('later@tx.test');
   });
+
+  it('is not handed to the provider when a bcc address was suppressed after the email was queued', async () => {
+    const { send } = await insertSend(api.db, {
+      siteId: api.siteA.id,
+      kind: 'transactional',
+      toEmail: 'owner@tx.test',
+      bcc: ['audit@tx.test'],
+      subject: 'Invoice',
+      html: '<p>Invoice</p>',
+      text: 'Invoice',
+      sendingConfigId: configId,
+      idempotencyKey: 'test:enforcement:bcc-suppressed',
+    });
+    await suppress('audit@tx.test', 'complaint');
+    const result = await createSendingActivities({ db: api.db, secretBox, mailers, logger }).deliverSend({ sendId: send.id });
+    expect(result).toMatchObject({ status: 'suppressed' });
+    expect(delivered).not.toContain('owner@tx.test');
+  });
+
+  it('still reaches a contact who unsubscribed, while marketing mail queued for them is held back', async () => {
+    const id = await contact('leaver@tx.test');
+    expect((await api.call('PATCH', `/api/v1/contacts/${id}`, { body: { status: 'unsubscribed' } })).status).toBe(200);
+    const queued = (kind: 'transactional' | 'sequence') =>
+      insertSend(api.db, {
+        siteId: api.siteA.id,
+        kind,
+        contactId: id,
+        toEmail: 'leaver@tx.test',
+        subject: kind,
+        html: `<p>${kind}</p>`,
+        text: kind,
+        sendingConfigId: configId,
+        idempotencyKey: `test:enforcement:unsubscribed:${kind}`,
+      });
+    const activities = createSendingActivities({ db: api.db, secretBox, mailers, logger });
+    const marketing = await activities.deliverSend({ sendId: (await queued('sequence')).send.id });
+    expect(marketing).toMatchObject({ status: 'suppressed' });
+    expect(delivered).not.toContain('leaver@tx.test');
+    const reset = await activities.deliverSend({ sendId: (await queued('transactional')).send.id });
+    expect(reset).toMatchObject({ status: 'sent' });
+    expect(delivered).toContain('leaver@tx.test');
+  });
 });
 
 describe('campaigns', () => {
