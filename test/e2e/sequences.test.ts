@@ -128,8 +128,9 @@ describe('sequences end to end (API + worker + Temporal dev server + fake Resend
 
     const [email] = await until('the welcome email', async () => emailsTo('ada@example.com').length > 0 && emailsTo('ada@example.com'));
     expect(email!.payload).toMatchObject({ subject: 'Welcome!', from: 'hello@example.test' });
-    // The step's HTML as written, then the open pixel (tracking is on by default; test/e2e/tracking.test.ts).
-    expect(email!.payload.html).toMatch(/^\.\.\.<img src="[^"]+\/t\/o\/[^"]+" width="1" height="1"/);
+    // The step's HTML as written, then the unsubscribe footer (the step has no {{ unsubscribeUrl }}) and
+    // the open pixel (tracking is on by default; test/e2e/tracking.test.ts).
+    expect(email!.payload.html).toMatch(/^\.\.\.<p [^>]*>Don't want these emails\? <a href="[^"]+\/u\/[^"]+"[^>]*>Unsubscribe<\/a><\/p><img src="[^"]+\/t\/o\/[^"]+" width="1" height="1"/);
 
     const steps = (await call('GET', `/sequences/${sequenceId}/steps`)).body.data;
     const row = await enrollmentOf(sequenceId, contactId);
