@@ -12,6 +12,8 @@ export interface Figure {
   label: string;
   value: number;
   unit: string;
+  /** Load average when this figure's own measurement started, for benches with several phases. */
+  loadAverage?: number[];
 }
 
 export interface BenchResult {

@@ -5,6 +5,8 @@ import { findFreePort } from '../../src/embedded/ports.js';
 import { startEmbeddedPostgres } from '../../src/embedded/postgres.js';
 import { startEmbeddedTemporal } from '../../src/embedded/temporal.js';
 import { startFakeResend } from '../../test/helpers/fake-resend.js';
+import { sleep } from './proc.js';
+import { benchAborted, onCleanup } from './run.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -45,4 +47,33 @@ export function spawnTidingsRole(role: 'api' | 'worker', env: Record<string, str
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   return { child, output: () => output };
+}
+
+/**
+ * `spawnTidingsRole`, stopped (SIGTERM, then SIGKILL after 15 s) when the bench ends however it ends:
+ * for benches run under runBench (bench/lib/run.ts).
+ */
+export function startManagedRole(role: 'api' | 'worker', env: Record<string, string>): RoleProcess {
+  const proc = spawnTidingsRole(role, env);
+  const { child } = proc;
+  onCleanup(`stop ${role}`, async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  });
+  return proc;
+}
+
+/** Polls `ready` every 200 ms until it answers true; fails with the process's output if it exits or times out. */
+export async function waitForRole(what: string, proc: RoleProcess, ready: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready().catch(() => false))) {
+    benchAborted.throwIfAborted();
+    if (proc.child.exitCode !== null) throw new Error(`${what} exited:\n${proc.output()}`);
+    if (Date.now() > deadline) throw new Error(`${what} did not become ready:\n${proc.output()}`);
+    await sleep(200);
+  }
 }
