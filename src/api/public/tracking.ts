@@ -43,15 +43,31 @@ export function trackingRouter(deps: AppDeps): Router {
     });
   }
 
+  /**
+   * The send with whether its open and click are recorded already, in one query: a repeated open or
+   * click (most of them) then costs this single indexed lookup and no write.
+   */
+  function sendWithEvents(sendId: number, where?: ReturnType<typeof sql>) {
+    return deps.db
+      .select({
+        id: sends.id,
+        siteId: sends.siteId,
+        contactId: sends.contactId,
+        // Spelled out with the table name: drizzle renders a lone column unqualified in a single-table
+        // select, where inside the subquery it would mean email_events' own id.
+        opened: sql<boolean>`exists(select 1 from email_events e where e.site_id = "sends"."site_id" and e.dedupe_key = 'opened:' || "sends"."id")`,
+        clicked: sql<boolean>`exists(select 1 from email_events e where e.site_id = "sends"."site_id" and e.dedupe_key = 'clicked:' || "sends"."id")`,
+      })
+      .from(sends)
+      .where(where ? and(eq(sends.id, sendId), where) : eq(sends.id, sendId));
+  }
+
   router.get('/t/o/:token', async (req: Request<{ token: string }>, res: Response) => {
     const open = tokens?.verifyOpen(req.params.token);
     if (open && isHuman(req)) {
       try {
-        const [send] = await deps.db
-          .select({ id: sends.id, siteId: sends.siteId, contactId: sends.contactId })
-          .from(sends)
-          .where(eq(sends.id, open.sendId));
-        if (send) await record(send, 'opened');
+        const [send] = await sendWithEvents(open.sendId);
+        if (send && !send.opened) await record(send, 'opened');
       } catch (err) {
         log.warn({ err, sendId: open.sendId }, 'could not record an open');
       }
@@ -78,10 +94,7 @@ export function trackingRouter(deps: AppDeps): Router {
     }
     // The signature already proves we issued the token; requiring it in the stored email as well means
     // the redirect can only go to a URL of that very email, even if a token were ever minted elsewhere.
-    const [send] = await deps.db
-      .select({ id: sends.id, siteId: sends.siteId, contactId: sends.contactId })
-      .from(sends)
-      .where(and(eq(sends.id, click.sendId), sql`strpos(${sends.html}, ${token}) > 0`));
+    const [send] = await sendWithEvents(click.sendId, sql`strpos(${sends.html}, ${token}) > 0`);
     if (!send) {
       sendPage(res, 404, { title: 'Link not valid', message: 'This link is no longer valid.' });
       return;
@@ -89,8 +102,8 @@ export function trackingRouter(deps: AppDeps): Router {
     if (isHuman(req)) {
       try {
         // A click proves the email was opened, even with images blocked: the open comes first.
-        await record(send, 'opened');
-        await record(send, 'clicked', { url: target.href });
+        if (!send.opened) await record(send, 'opened');
+        if (!send.clicked) await record(send, 'clicked', { url: target.href });
       } catch (err) {
         log.warn({ err, sendId: send.id }, 'could not record a click');
       }
