@@ -109,6 +109,17 @@ function headerNames(config: RouteConfig): string[] {
 }
 
 /**
+ * parseBody reads a request without a body as `{}`, so a body is required exactly when its schema
+ * refuses `{}` (a create with required fields) and optional when it accepts it (a PATCH of optional
+ * fields, a key's optional name).
+ */
+function acceptsEmptyBody(content: object): boolean {
+  return Object.values(content as Record<string, { schema?: unknown } | undefined>).some(
+    (media) => media?.schema instanceof z.ZodType && media.schema.safeParse({}).success,
+  );
+}
+
+/**
  * Registers an authenticated /api/v1 operation: adds the bearer security requirement and the error
  * answers the shared middleware can give, so each schema file only states what is specific to the
  * operation (its own answers win over these): the common ones everywhere, 404 wherever the path
@@ -120,8 +131,7 @@ export function registerApiPath(config: RouteConfig): void {
   const body = config.request?.body;
   openApiRegistry.registerPath({
     ...config,
-    // parseBody answers 400 to a request without a body, so a body is required unless a route says not.
-    ...(body ? { request: { ...config.request, body: { ...body, required: body.required ?? true } } } : {}),
+    ...(body ? { request: { ...config.request, body: { ...body, required: body.required ?? !acceptsEmptyBody(body.content) } } } : {}),
     security: [{ [bearerAuth.name]: [] }],
     responses: {
       ...commonErrors,

@@ -58,10 +58,13 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z
 }
 
 /**
- * Validates the JSON body; a missing body (wrong Content-Type) is a clear 400 too. `normalize` may
- * reshape the raw body first (e.g. accept a bare array as a shorthand).
+ * Validates the JSON body. No body at all reads as `{}` (as an empty body does), so the schema says
+ * what is missing; a body the JSON parser skipped (another Content-Type) is a clear 400. `normalize`
+ * may reshape the raw body first (e.g. accept a bare array as a shorthand).
  */
 export function parseBody<T extends z.ZodType>(req: Request, schema: T, normalize?: (body: unknown) => unknown): z.output<T> {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
+  if (req.body === undefined && !hasBody) return parse(schema, normalize ? normalize({}) : {}, 'request body');
   if (req.body === undefined) {
     throw new AppError(
       'validation_failed',

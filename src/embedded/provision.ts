@@ -1,13 +1,15 @@
 /**
- * `tsx src/embedded/provision.ts [--test]`: makes sure the Temporal CLI (and with --test the Java
- * time-skipping test server) is available, provisioning it into the tools cache if needed, and says
- * where each came from. `npm test` runs it first so a fresh machine gets everything in one command.
+ * `tsx src/embedded/provision.ts [--test] [--fuzz]`: makes sure the Temporal CLI (with --test also the
+ * Java time-skipping test server, with --fuzz also the schemathesis API fuzzer) is available,
+ * provisioning it into the tools cache if needed, and says where each came from. `npm test` and
+ * `npm run test:fuzz` run it first so a fresh machine gets everything in one command.
  */
 import { StartupError } from './errors.js';
-import { findTemporalCli, findTestServer, type ResolvedTool } from './tools.js';
+import { findSchemathesis, findTemporalCli, findTestServer, type ResolvedTool } from './tools.js';
 
 async function main(argv: string[]): Promise<void> {
   const withTestServer = argv.includes('--test');
+  const withFuzzer = argv.includes('--fuzz');
   const log = (line: string) => console.log(`  ${line}`);
   const report = async (name: string, find: () => Promise<ResolvedTool>) => {
     const started = Date.now();
@@ -19,6 +21,7 @@ async function main(argv: string[]): Promise<void> {
   };
   await report('Temporal CLI', () => findTemporalCli({ log }));
   if (withTestServer) await report('Temporal test server', () => findTestServer({ log }));
+  if (withFuzzer) await report('schemathesis', () => findSchemathesis({ log }));
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

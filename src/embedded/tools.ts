@@ -15,6 +15,8 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 /** Pinned versions: the cache folder names carry them, so bumping one provisions afresh. */
 export const TEMPORAL_CLI_VERSION = '1.9.1';
 export const TEST_SERVER_VERSION = '1.31.0';
+/** The API fuzzer run by `npm run test:fuzz` (PyPI `schemathesis`). */
+export const SCHEMATHESIS_VERSION = '4.32.5';
 /** Written last when provisioning succeeded; a changed layout (pom, run.sh) bumps its revision. */
 const TEST_SERVER_MARKER = `io.temporal:temporal-test-server:${TEST_SERVER_VERSION} layout 2\n`;
 
@@ -54,6 +56,9 @@ export function toolPaths(env: NodeJS.ProcessEnv = process.env) {
     testServerDir,
     testServer: path.join(testServerDir, 'run.sh'),
     testServerDone: path.join(testServerDir, '.complete'),
+    schemathesisVenv: path.join(dir, `schemathesis-${SCHEMATHESIS_VERSION}`),
+    schemathesis: path.join(dir, `schemathesis-${SCHEMATHESIS_VERSION}`, 'bin', 'st'),
+    schemathesisDone: path.join(dir, `schemathesis-${SCHEMATHESIS_VERSION}`, '.complete'),
   };
 }
 
@@ -303,4 +308,63 @@ java="\${JAVA_HOME:+$JAVA_HOME/bin/}java"
 exec "$java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -Xshare:auto \\
   -cp "$here/lib/*" io.temporal.testserver.TestServer "$@"
 `;
+}
+
+/**
+ * The schemathesis CLI (`st`) for API fuzzing: `SCHEMATHESIS_PATH`, else the tools cache, else a
+ * venv provisioned from PyPI with the pinned version. Not looked up on PATH: the fuzz run's flags and
+ * checks are written for one version, and a different one on PATH would silently change the run.
+ */
+export async function findSchemathesis(opts: FindToolOptions = {}): Promise<ResolvedTool> {
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? (() => {});
+  const fromVariable = await fromEnv('SCHEMATHESIS_PATH', env);
+  if (fromVariable) return fromVariable;
+  const paths = toolPaths(env);
+  const cached = async (): Promise<ResolvedTool | null> =>
+    (await readFile(paths.schemathesisDone, 'utf8').catch(() => '')) === `schemathesis==${SCHEMATHESIS_VERSION}\n` &&
+    (await isExecutable(paths.schemathesis))
+      ? { path: paths.schemathesis, source: 'cache', detail: `${paths.schemathesis} (cached)` }
+      : null;
+  const hit = await cached();
+  if (hit) return hit;
+  if (opts.provision === false) {
+    throw new StartupError('schemathesis not found: run `npx tsx src/embedded/provision.ts --fuzz` or set SCHEMATHESIS_PATH');
+  }
+  await mkdir(paths.dir, { recursive: true });
+  return withLock(`${paths.schemathesisVenv}.lock`, async () => (await cached()) ?? provisionSchemathesis(paths, env, log));
+}
+
+async function provisionSchemathesis(
+  paths: ReturnType<typeof toolPaths>,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<ResolvedTool> {
+  const python = (await findOnPath('python3', env)) ?? (await findOnPath('python', env));
+  if (!python) throw new StartupError('python3 not found: install Python 3.9+ or set SCHEMATHESIS_PATH');
+  // A half-built venv from an interrupted run has no .complete marker: start it over.
+  await rm(paths.schemathesisVenv, { recursive: true, force: true });
+  log(`Provisioning schemathesis from PyPI (schemathesis==${SCHEMATHESIS_VERSION}) into ${paths.schemathesisVenv} ...`);
+  try {
+    await run(python, ['-m', 'venv', paths.schemathesisVenv], { env });
+  } catch (err) {
+    throw new StartupError(
+      `${python} -m venv failed (${lastLine(err)}): install the venv module (Debian/Ubuntu: apt-get install python3-venv) or set SCHEMATHESIS_PATH`,
+    );
+  }
+  const pip = path.join(paths.schemathesisVenv, 'bin', 'pip');
+  try {
+    await run(pip, ['install', '--quiet', '--disable-pip-version-check', `schemathesis==${SCHEMATHESIS_VERSION}`], { env });
+  } catch (err) {
+    throw new StartupError(`pip install schemathesis==${SCHEMATHESIS_VERSION} failed (${lastLine(err)}): check PyPI access or set SCHEMATHESIS_PATH`);
+  }
+  if (!(await isExecutable(paths.schemathesis))) {
+    throw new StartupError(`schemathesis installed but ${paths.schemathesis} is missing`);
+  }
+  await writeFile(paths.schemathesisDone, `schemathesis==${SCHEMATHESIS_VERSION}\n`);
+  return {
+    path: paths.schemathesis,
+    source: 'pypi',
+    detail: `${paths.schemathesis} (provisioned from PyPI schemathesis==${SCHEMATHESIS_VERSION})`,
+  };
 }

@@ -176,13 +176,44 @@ async function startWorkflow(temporal: Client, row: CampaignRow, scheduledAt: Da
   });
 }
 
+/** How long a signal to a campaign's workflow may take before the API answers 503 (Temporal down). */
+const SIGNAL_DEADLINE_MS = 5_000;
+
 /** Signals the campaign's workflow; one that already ended has nothing left to stop. */
 async function signal(temporal: Client, id: number, send: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<void>): Promise<void> {
   try {
-    await send(temporal.workflow.getHandle(workflowIds.campaign(id)));
+    await temporal.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => send(temporal.workflow.getHandle(workflowIds.campaign(id))));
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
+}
+
+/**
+ * A status change the workflow must hear about: the row moves first (so the workflow, which re-reads
+ * it before every batch, and concurrent requests see it), then the signal goes out. When the signal
+ * cannot be delivered (Temporal unavailable) the row is put back as it was and the error propagates
+ * (503), so the state never claims what the workflow was not told and a retry of the request works.
+ */
+async function transitionAndSignal(
+  { db, temporal }: CampaignsDeps,
+  current: CampaignRow,
+  from: CampaignStatus[],
+  set: Partial<NewCampaign>,
+  action: string,
+  send: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<void>,
+): Promise<CampaignRow> {
+  const row = await transition(db, current.siteId, current.id, from, set, action);
+  try {
+    await signal(temporal, current.id, send);
+  } catch (err) {
+    await updateCampaignIf(db, current.siteId, current.id, [row.status], {
+      status: current.status,
+      pausedReason: current.pausedReason,
+      completedAt: current.completedAt,
+    });
+    throw err;
+  }
+  return row;
 }
 
 export async function createCampaign({ db, temporal }: CampaignsDeps, siteId: number, input: CampaignInput): Promise<CampaignRow> {
@@ -266,25 +297,25 @@ export async function sendCampaignNow(deps: CampaignsDeps, siteId: number, id: n
   return scheduleCampaign(deps, siteId, id, new Date().toISOString());
 }
 
-export async function pauseCampaign({ db, temporal }: CampaignsDeps, siteId: number, id: number): Promise<CampaignRow> {
-  const row = await transition(db, siteId, id, ['sending'], { status: 'paused', pausedReason: 'paused by request' }, 'paused');
-  await signal(temporal, id, (h) => h.signal(pauseSignal, { reason: 'paused by request' }));
-  return row;
+export async function pauseCampaign(deps: CampaignsDeps, siteId: number, id: number): Promise<CampaignRow> {
+  const current = await mustGet(deps.db, siteId, id);
+  return transitionAndSignal(deps, current, ['sending'], { status: 'paused', pausedReason: 'paused by request' }, 'paused', (h) =>
+    h.signal(pauseSignal, { reason: 'paused by request' }),
+  );
 }
 
-export async function resumeCampaign({ db, temporal }: CampaignsDeps, siteId: number, id: number): Promise<CampaignRow> {
-  const row = await transition(db, siteId, id, ['paused'], { status: 'sending', pausedReason: null }, 'resumed');
-  await signal(temporal, id, (h) => h.signal(resumeSignal));
-  return row;
+export async function resumeCampaign(deps: CampaignsDeps, siteId: number, id: number): Promise<CampaignRow> {
+  const current = await mustGet(deps.db, siteId, id);
+  return transitionAndSignal(deps, current, ['paused'], { status: 'sending', pausedReason: null }, 'resumed', (h) => h.signal(resumeSignal));
 }
 
-export async function cancelCampaign({ db, temporal }: CampaignsDeps, siteId: number, id: number): Promise<CampaignRow> {
-  const current = await mustGet(db, siteId, id);
+export async function cancelCampaign(deps: CampaignsDeps, siteId: number, id: number): Promise<CampaignRow> {
+  const current = await mustGet(deps.db, siteId, id);
   const from: CampaignStatus[] = ['draft', 'scheduled', 'sending', 'paused'];
-  const row = await transition(db, siteId, id, from, { status: 'cancelled', completedAt: new Date() }, 'cancelled');
-  // The workflow settles every pending recipient as skipped and ends.
-  if (current.status !== 'draft') await signal(temporal, id, (h) => h.signal(cancelSignal));
-  return row;
+  const set = { status: 'cancelled' as const, completedAt: new Date() };
+  // A draft has no workflow yet. Otherwise the workflow settles every pending recipient as skipped and ends.
+  if (current.status === 'draft') return transition(deps.db, siteId, id, from, set, 'cancelled');
+  return transitionAndSignal(deps, current, from, set, 'cancelled', (h) => h.signal(cancelSignal));
 }
 
 /**

@@ -38,7 +38,7 @@ const draft = (extra: Record<string, unknown> = {}) =>
   });
 
 /** Moves a campaign to a state only the workflow reaches (these tests run without Temporal). */
-async function forceStatus(id: number, status: 'sending' | 'sent') {
+async function forceStatus(id: number, status: 'sending' | 'sent' | 'paused') {
   await api.db.update(campaigns).set({ status }).where(eq(campaigns.id, id));
 }
 
@@ -133,6 +133,17 @@ describe('campaigns API', () => {
     expect(cancelled.body.data.status).toBe('cancelled');
     expect((await api.call('POST', `/api/v1/campaigns/${id}/send`)).status).toBe(409);
     expect((await api.call('POST', `/api/v1/campaigns/${id}/schedule`, { body: { scheduledAt: '2030-01-01T00:00:00Z' } })).status).toBe(409);
+  });
+
+  it('answers 503 and keeps the campaign as it was when its workflow cannot be told (Temporal down), so a retry works', async () => {
+    const id = (await draft({ name: 'Unreachable' })).body.data.id;
+    for (const [from, action] of [['paused', 'resume'], ['sending', 'pause'], ['sending', 'cancel']] as const) {
+      await forceStatus(id, from);
+      const res = await api.call('POST', `/api/v1/campaigns/${id}/${action}`);
+      expect(res.status, action).toBe(503);
+      expect(res.body.error).toMatchObject({ code: 'service_unavailable' });
+      expect((await api.call('GET', `/api/v1/campaigns/${id}`)).body.data.status, action).toBe(from);
+    }
   });
 
   it('lists campaigns by status and pages recipients filtered by state, with stats counted from them', async () => {

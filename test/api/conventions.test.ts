@@ -84,6 +84,15 @@ describe('error shape', () => {
     expect(outside.body.error).toMatchObject({ code: 'route_not_found', message: 'No route for POST /nope' });
   });
 
+  it('answers 400, not 500, to a NUL character PostgreSQL cannot store, in text or in JSON', async () => {
+    const text = await api.call('POST', '/api/v1/lists', { body: { name: 'Read\u0000ers' } });
+    expect(text.status).toBe(400);
+    expect(text.body.error.code).toBe('invalid_value');
+    const json = await api.call('POST', '/api/v1/contacts', { body: { email: 'nul@example.com', customFields: { note: 'a\u0000b' } } });
+    expect(json.status).toBe(400);
+    expect((await api.call('GET', '/api/v1/contacts?q=nul@example.com')).body.data).toEqual([]);
+  });
+
   it('answers 405 with Allow for a method the path does not have, and OPTIONS with the same list', async () => {
     const put = await api.call('PUT', '/api/v1/contacts', { body: {} });
     expect(put.status).toBe(405);
@@ -95,7 +104,7 @@ describe('error shape', () => {
     expect(reorder.headers.get('allow')).toBe('POST, OPTIONS');
     const options = await api.call('OPTIONS', '/api/v1/contacts/7/');
     expect(options.status).toBe(204);
-    expect(options.headers.get('allow')).toBe('GET, HEAD, PATCH, DELETE, OPTIONS');
+    expect(options.headers.get('allow')).toBe('GET, PATCH, DELETE, HEAD, OPTIONS');
     // Outside the document it is still the JSON 404.
     expect((await api.call('DELETE', '/api/v1/contacts/7/nope')).status).toBe(404);
   });

@@ -20,6 +20,8 @@ export interface RecordedRequest {
   status: number;
   /** True when the answer was replayed for a repeated Idempotency-Key. */
   replayed: boolean;
+  /** True when no answer was sent (modes `hang` and `hang_after_accept`); `status` is what it would have been. */
+  hung?: boolean;
 }
 
 /** The JSON fields the SDK sends for one email (snake_case, as on the wire). */
@@ -52,8 +54,21 @@ export interface ScriptedFailure {
   body?: unknown;
 }
 
-/** Persistent behaviours: every matching request gets this answer until the mode changes. */
-export type FakeResendMode = 'ok' | 'unauthorized' | 'invalid_recipient' | 'server_error' | 'restricted_key';
+/**
+ * Persistent behaviours: every matching request gets this answer until the mode changes.
+ * `rate_limited`: 429 with `retry-after: 1`. `hang`: the request is read and never answered (the
+ * client's timeout ends it; nothing is accepted). `hang_after_accept`: the email is accepted (and its
+ * Idempotency-Key bound) but the answer never comes, as when a response is lost on the way back.
+ */
+export type FakeResendMode =
+  | 'ok'
+  | 'unauthorized'
+  | 'invalid_recipient'
+  | 'server_error'
+  | 'restricted_key'
+  | 'rate_limited'
+  | 'hang'
+  | 'hang_after_accept';
 
 export interface FakeResend {
   /** Base URL to give the SDK (`baseUrl` option or RESEND_BASE_URL). */
@@ -102,10 +117,11 @@ function defaultErrorBody(status: number): { statusCode: number; name: string; m
   }
 }
 
-const modeFailures: Record<Exclude<FakeResendMode, 'ok' | 'restricted_key'>, ScriptedFailure> = {
+const modeFailures: Record<Exclude<FakeResendMode, 'ok' | 'restricted_key' | 'hang' | 'hang_after_accept'>, ScriptedFailure> = {
   unauthorized: { status: 401, body: { statusCode: 401, name: 'invalid_api_key', message: 'API key is invalid' } },
   invalid_recipient: { status: 422 },
   server_error: { status: 500 },
+  rate_limited: { status: 429, headers: { 'retry-after': '1' } },
 };
 
 /** Returns an error message for one email payload, or null when Resend would accept it. */
@@ -162,14 +178,25 @@ export async function startFakeResend(options: { apiKey?: string; delayMs?: numb
     requests.push(record);
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
 
+    // Decided on arrival, so a request that came in during a hang stays unanswered after the mode changes.
+    const hangAfterAccept = mode === 'hang_after_accept';
     const answer = (status: number, payload: unknown, extraHeaders: Record<string, string> = {}) => {
       record.status = status;
+      if (hangAfterAccept) {
+        record.hung = true;
+        return;
+      }
       respond(res, status, payload, extraHeaders);
     };
 
     const scripted = script.shift();
     if (scripted) return answer(scripted.status, scripted.body ?? defaultErrorBody(scripted.status), scripted.headers);
-    if (mode !== 'ok' && mode !== 'restricted_key') {
+    if (mode === 'hang') {
+      // Never answered: the client gives up (its timeout) or close() cuts the socket.
+      record.hung = true;
+      return;
+    }
+    if (mode !== 'ok' && mode !== 'restricted_key' && mode !== 'hang_after_accept') {
       const failure = modeFailures[mode];
       return answer(failure.status, failure.body ?? defaultErrorBody(failure.status), failure.headers);
     }

@@ -124,8 +124,7 @@ registerApiPath({
   tags,
   summary: 'Render a template without sending',
   description: 'Renders for a contact and/or variables. The unsubscribe link is a placeholder (`…/u/preview`).',
-  // Optional: a bodyless POST previews with no contact and no variables.
-  request: { params: IdParams, body: { ...body(PreviewBody), required: false } },
+  request: { params: IdParams, body: body(PreviewBody) },
   responses: {
     200: ok(dataOf(RenderedEmailSchema), 'The rendered subject, HTML and text.'),
     ...notFound,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { OUTGOING_EVENT_TYPES } from '../../domain/email-events.js';
-import { conflict, dataOf, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
+import { conflict, dataOf, idempotencyKeyHeader, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
 import { IdParams, PaginationQuery, siteIdField } from '../validation.js';
 
 const timestamp = z.iso.datetime().meta({ example: '2026-03-10T09:00:00.000Z' });
@@ -123,9 +123,6 @@ export const WebhookDelivery = z
 
 const tags = ['Webhook endpoints'];
 const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const idempotencyHeader = z.object({
-  'Idempotency-Key': z.string().max(255).optional().meta({ description: 'Retrying with the same key returns the first answer.' }),
-});
 
 registerApiPath({
   method: 'post',
@@ -199,7 +196,7 @@ registerApiPath({
   description:
     'Sends a `webhook.test` event through the same signed, retried delivery as real events, whatever the endpoint’s event filter. ' +
     'Follow it in the delivery log.',
-  request: { headers: idempotencyHeader, params: IdParams },
+  request: { headers: idempotencyKeyHeader(), params: IdParams },
   responses: {
     202: ok(dataOf(WebhookDelivery), 'The delivery, queued.'),
     ...notFound,

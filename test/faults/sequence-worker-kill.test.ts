@@ -1,0 +1,116 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedList } from '../workflows/campaign-fixtures.js';
+import { exactlyOnceViolations, log, seededRandom, startRig, waitFor, type Json, type Rig, type WorkerProcess } from './rig.js';
+
+// 2,000 running sequences (a welcome email at once, a follow-up one minute later) while the worker
+// process is SIGKILLed at random points: during the welcome emails, while journeys sleep or send the
+// follow-up. Timers and state live in Temporal and PostgreSQL, so a new worker process carries on.
+
+const TOTAL = 2_000;
+const STEPS = [
+  { subject: 'Welcome aboard', delayValue: 0 },
+  { subject: 'One minute in', delayValue: 1 },
+];
+let rig: Rig;
+
+beforeAll(async () => {
+  rig = await startRig();
+}, 300_000);
+afterAll(async () => {
+  await rig?.close();
+});
+
+const emailsWithSubject = (subject: string) => rig.fake.emails.filter((e) => e.payload.subject === subject).length;
+
+describe('sequences while the worker is killed', () => {
+  it('completes 2,000 two-step journeys with exactly one email per step although the worker process is SIGKILLed at random points', async () => {
+    const random = seededRandom('sequence worker kills');
+
+    const { listId } = await seedList(rig.db, rig.siteId, TOTAL, 'journey');
+    const addresses = Array.from({ length: TOTAL }, (_, i) => `journey-${i}@example.com`);
+    const created = await rig.call('POST', '/sequences', { body: { name: 'Onboarding under fire', sendingConfigId: rig.configId } });
+    expect(created.status, created.text).toBe(201);
+    const sequenceId: number = created.body.data.id;
+    for (const step of STEPS) {
+      const res = await rig.call('POST', `/sequences/${sequenceId}/steps`, { body: { ...step, html: '<p>Hi {{ firstName }}</p>', delayUnit: 'minutes' } });
+      expect(res.status, res.text).toBe(201);
+    }
+
+    let worker: WorkerProcess = await rig.startWorker();
+    // The API enrolls the list in pages while the worker already sends; the answer comes at the end.
+    const enrolled = rig.call('POST', `/sequences/${sequenceId}/enroll`, { body: { listId } });
+
+    // Two kills (each costs the journeys in flight a heartbeat or workflow-task timeout, and 2,000
+    // journeys already fill both cores): a random while into the welcome emails, and a random while
+    // after the first follow-up went out.
+    const accepted = () => rig.fake.emails.length;
+    const done = () => accepted() >= TOTAL * STEPS.length;
+    for (let n = 1; n <= 2; n++) {
+      const ready = n === 1 ? () => accepted() > 0 : () => emailsWithSubject(STEPS[1]!.subject) > 0 || done();
+      await waitFor(`progress before kill ${n}`, async () => ready(), 300_000, 100);
+      const delayMs = random.between(500, n === 1 ? 10_000 : 5_000);
+      await sleep(delayMs);
+      const counts = `${emailsWithSubject(STEPS[0]!.subject)} welcome, ${emailsWithSubject(STEPS[1]!.subject)} follow-up emails`;
+      const midway = !done();
+      await worker.kill();
+      log(`worker ${n} SIGKILLed ${delayMs} ms after progress; ${counts}${midway ? '' : ' (all sent already)'}`);
+      expect(midway, 'the kill happened while journeys were still running').toBe(true);
+      worker = await rig.startWorker();
+    }
+
+    const answer = await enrolled;
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body.data).toMatchObject({ enrolled: TOTAL });
+
+    const statusCounts = async () => {
+      const rows = await rig.db.execute<{ status: string; n: number }>(
+        sql`select status::text, count(*)::int as n from enrollments where sequence_id = ${sequenceId} group by status`,
+      );
+      return Object.fromEntries(rows.rows.map((r) => [r.status, r.n])) as Record<string, number>;
+    };
+    // Generous: 2,000 journeys take minutes on two busy cores. A stall (no email for 3 minutes) fails early.
+    let last: Record<string, number> = {};
+    let lastAccepted = accepted();
+    let progressAt = Date.now();
+    await waitFor(
+      'every journey to complete',
+      async () => {
+        last = await statusCounts();
+        if (accepted() !== lastAccepted) [lastAccepted, progressAt] = [accepted(), Date.now()];
+        if (Date.now() - progressAt > 180_000) throw new Error('no email accepted for 3 minutes');
+        return last.completed === TOTAL;
+      },
+      720_000,
+      500,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: enrollments ${JSON.stringify(last)}, ${accepted()} emails accepted\nworker output (tail):\n${worker.output().slice(-6_000)}`);
+    });
+    log(`all ${TOTAL} journeys completed; ${accepted()} emails accepted`);
+    expect(worker.child.exitCode, 'the last worker is still running').toBeNull();
+
+    // Every journey: completed, two steps recorded as sent, two send rows sent.
+    expect(await statusCounts()).toEqual({ completed: TOTAL });
+    const steps = await rig.db.execute<{ per: number; outcomes: string; n: number }>(sql`
+      select per, outcomes, count(*)::int as n from (
+        select e.id, count(s.*)::int as per, string_agg(s.outcome::text, ',' order by s.seq) as outcomes
+        from enrollments e left join enrollment_steps s on s.enrollment_id = e.id
+        where e.sequence_id = ${sequenceId} group by e.id
+      ) t group by per, outcomes`);
+    expect(steps.rows).toEqual([{ per: 2, outcomes: 'sent,sent', n: TOTAL }]);
+    const sends = await rig.db.execute<{ status: string; n: number }>(
+      sql`select status::text, count(*)::int as n from sends where sequence_id = ${sequenceId} group by status`,
+    );
+    expect(Object.fromEntries(sends.rows.map((r) => [r.status, r.n]))).toEqual({ sent: TOTAL * STEPS.length });
+
+    // The API agrees: nothing active, every enrollment completed.
+    const listed = await rig.call('GET', `/sequences/${sequenceId}/enrollments?status=completed&limit=1`);
+    expect(listed.status, listed.text).toBe(200);
+    expect((listed.body as Json).pagination.total).toBe(TOTAL);
+
+    // At the provider: exactly one accepted message per contact and step, and nothing else.
+    const expected = addresses.flatMap((a) => STEPS.map((s) => `${a}|${s.subject}`));
+    expect(exactlyOnceViolations(rig.fake.emails, expected, (to, e) => `${to}|${e.payload.subject}`).slice(0, 20)).toEqual([]);
+  }, 900_000);
+});

@@ -1,0 +1,71 @@
+/**
+ * A Tidings worker (both task queues, real activities) in its own process, so the fault suite can
+ * SIGKILL it for real. Wired like src/worker.ts in production: TIDINGS_SECRET opens the sending
+ * credentials, RESEND_BASE_URL points Resend at the local fake.
+ *
+ * Env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, WORKFLOW_BUNDLE_PATH, TIDINGS_SECRET,
+ * RESEND_BASE_URL; optional PROVIDER_TIMEOUT_MS (per provider request) and CRASH_AFTER_PROVIDER_CALLS=N
+ * (SIGKILL itself right after the Nth provider call returned, before its outcome is written: the
+ * provider has the emails and the database does not know). Prints `ready` once polling.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.js';
+import { createSecretBox } from '../../src/crypto/secret-box.js';
+import { createDatabase } from '../../src/db/client.js';
+import { createMailers, type Mailers } from '../../src/mail/from-config.js';
+import { createLogger } from '../../src/logger.js';
+import { createWorkers, runWorkers } from '../../src/worker.js';
+
+const env = (name: string) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required`);
+  return value;
+};
+
+const database = createDatabase(env('DATABASE_URL'), { max: 12 });
+const logger = createLogger('warn');
+const timeoutMs = process.env.PROVIDER_TIMEOUT_MS ? Number(process.env.PROVIDER_TIMEOUT_MS) : undefined;
+const real = createMailers({ resendBaseUrl: env('RESEND_BASE_URL'), ...(timeoutMs ? { timeoutMs } : {}) });
+const crashAfter = process.env.CRASH_AFTER_PROVIDER_CALLS ? Number(process.env.CRASH_AFTER_PROVIDER_CALLS) : undefined;
+
+let calls = 0;
+const countCall = () => {
+  if (crashAfter !== undefined && ++calls >= crashAfter) process.kill(process.pid, 'SIGKILL');
+};
+const mailers: Mailers =
+  crashAfter === undefined
+    ? real
+    : {
+        forConfig(loaded) {
+          const mailer = real.forConfig(loaded);
+          return {
+            ...mailer,
+            async send(message) {
+              const outcome = await mailer.send(message);
+              countCall();
+              return outcome;
+            },
+            async sendBatch(messages) {
+              const outcomes = await mailer.sendBatch(messages);
+              countCall();
+              return outcomes;
+            },
+          };
+        },
+        close: () => real.close(),
+      };
+
+const connection = await NativeConnection.connect({ address: env('TEMPORAL_ADDRESS') });
+const workers = await createWorkers({
+  connection,
+  namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+  db: database.db,
+  logger,
+  workflowBundle: { codePath: env('WORKFLOW_BUNDLE_PATH') },
+  activities: createActivities({ db: database.db, logger, secretBox: createSecretBox(env('TIDINGS_SECRET')), mailers }),
+});
+process.stdout.write('ready\n');
+await runWorkers(workers);
+await mailers.close();
+await connection.close();
+await database.close();

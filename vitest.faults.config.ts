@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The fault-injection suite (`npm run test:faults`): kills worker processes, restarts the Temporal
+ * dev server, stops PostgreSQL and makes the provider misbehave, then checks that every email went
+ * out exactly once. Each file owns whole processes and loads both cores, so files run one at a time
+ * with long timeouts; the same global setup as `npm test` provides PostgreSQL and the Temporal CLI.
+ */
+export default defineConfig({
+  test: {
+    include: ['test/faults/**/*.test.ts'],
+    globalSetup: ['test/helpers/global-setup.ts'],
+    fileParallelism: false,
+    testTimeout: 600_000,
+    hookTimeout: 300_000,
+    teardownTimeout: 60_000,
+  },
+});
