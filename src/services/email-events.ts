@@ -15,7 +15,7 @@ import type { EmailEventType } from '../domain/email-events.js';
 import type { Logger } from '../logger.js';
 import type { ContactStatusChange } from '../../workflows/enrollment.js';
 import { signalContactEnrollments } from './enrollment.js';
-import { enqueueWebhookDeliveries } from './outgoing-webhooks.js';
+import { stageWebhookDeliveries, startWebhookDeliveries } from './outgoing-webhooks.js';
 
 export interface EmailEventDeps {
   db: Db;
@@ -87,14 +87,15 @@ function contactChangeOf(input: EmailEventInput): Extract<ContactStatusChange, '
  *
  * After commit, best effort and logged (the event stands either way): a contact status change ends the
  * contact's active enrollments by signal (each enrollment also re-checks the contact before every
- * send), then the event is handed to outgoing webhooks.
+ * send), then the outgoing webhook deliveries staged in the transaction are started (a delivery that
+ * cannot start stays pending and is resumed at worker start).
  */
 export async function recordEmailEvent(
   deps: EmailEventDeps,
   input: EmailEventInput,
 ): Promise<{ event: typeof emailEvents.$inferSelect; created: boolean }> {
   const change = contactChangeOf(input);
-  const { event, created } = await deps.db.transaction(async (tx) => {
+  const { event, created, deliveries } = await deps.db.transaction(async (tx) => {
     const send = input.sendId != null ? await getEventSend(tx, input.siteId, input.sendId) : null;
     const contactId = input.contactId ?? send?.contactId ?? null;
     const recorded = await insertEmailEvent(tx, {
@@ -109,7 +110,7 @@ export async function recordEmailEvent(
       dedupeKey: input.dedupeKey,
       ...(input.occurredAt ? { occurredAt: input.occurredAt } : {}),
     });
-    if (!recorded.created) return recorded;
+    if (!recorded.created) return { ...recorded, deliveries: [] };
 
     const status = SEND_STATUS[input.type];
     if (send && status) {
@@ -126,12 +127,14 @@ export async function recordEmailEvent(
       }
     }
     await countOnCampaign(tx, recorded.event);
-    return recorded;
+    // Outgoing webhooks are staged with the event (an outbox): a crash or a Temporal outage after the
+    // commit leaves them pending, to be started by resumePendingWebhookDeliveries, never lost.
+    return { ...recorded, deliveries: await stageWebhookDeliveries(tx, recorded.event) };
   });
   if (!created) return { event, created };
 
   if (change && event.contactId !== null) await endEnrollments(deps, event, change);
-  await dispatchWebhooks(deps, event);
+  await startWebhookDeliveries(deps, deliveries);
   return { event, created };
 }
 
@@ -141,13 +144,5 @@ async function endEnrollments(deps: EmailEventDeps, event: EmailEventRow, status
   } catch (err) {
     // The enrollment re-checks the contact before its next send, so a lost signal delays the end, never mails.
     deps.logger.warn({ err, eventId: event.id, contactId: event.contactId, status }, 'could not signal the contact\'s enrollments');
-  }
-}
-
-async function dispatchWebhooks(deps: EmailEventDeps, event: EmailEventRow): Promise<void> {
-  try {
-    await enqueueWebhookDeliveries(deps, event);
-  } catch (err) {
-    deps.logger.error({ err, eventId: event.id, type: event.type }, 'could not enqueue outgoing webhooks for an email event');
   }
 }

@@ -4,7 +4,7 @@ import { BlockList, isIP } from 'node:net';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { AppError } from '../api/errors.js';
-import type { Db } from '../db/client.js';
+import type { Db, DbOrTx } from '../db/client.js';
 import {
   endpointsForEvent,
   getWebhookEndpoint,
@@ -63,7 +63,7 @@ export function webhookPayload(event: EmailEventRow, email: string | null): Reco
 export const eventMessageId = (eventId: number) => `msg_evt_${eventId}`;
 
 /** The address the event is about: the send's recipient, else the contact's. */
-async function eventEmail(db: Db, event: EmailEventRow): Promise<string | null> {
+async function eventEmail(db: DbOrTx, event: EmailEventRow): Promise<string | null> {
   if (event.sendId !== null) {
     const [send] = await db.select({ email: sends.toEmail }).from(sends).where(eq(sends.id, event.sendId));
     if (send) return send.email;
@@ -98,19 +98,18 @@ export async function startWebhookDelivery(temporal: Client, delivery: WebhookDe
 }
 
 /**
- * Fans one stored email event out to the site's enabled endpoints subscribed to its type: one
- * webhook_deliveries row per endpoint (idempotent on endpoint + message id) and one delivery workflow
- * each. Calling it twice for the same event delivers once. Call it after the event's transaction
- * committed. A workflow that cannot be started (Temporal down) is logged and its delivery stays
- * `pending`; the other endpoints still get theirs. Returns how many endpoints the event goes to.
+ * The outbox half of fan-out: one webhook_deliveries row per enabled endpoint of the site subscribed to
+ * the event's type (idempotent on endpoint + message id). Run it in the event's own transaction, so an
+ * event that is stored always has its deliveries stored with it, whatever happens after the commit.
  */
-export async function enqueueWebhookDeliveries(deps: OutgoingWebhookDeps, event: EmailEventRow): Promise<number> {
+export async function stageWebhookDeliveries(db: DbOrTx, event: EmailEventRow): Promise<WebhookDeliveryRow[]> {
   const type = outgoingEventType(event.type as EmailEventType);
-  const endpoints = await endpointsForEvent(deps.db, event.siteId, type);
-  if (endpoints.length === 0) return 0;
-  const payload = webhookPayload(event, await eventEmail(deps.db, event));
+  const endpoints = await endpointsForEvent(db, event.siteId, type);
+  if (endpoints.length === 0) return [];
+  const payload = webhookPayload(event, await eventEmail(db, event));
+  const staged: WebhookDeliveryRow[] = [];
   for (const endpoint of endpoints) {
-    const { delivery } = await insertWebhookDelivery(deps.db, {
+    const { delivery } = await insertWebhookDelivery(db, {
       siteId: event.siteId,
       endpointId: endpoint.id,
       messageId: eventMessageId(event.id),
@@ -118,13 +117,35 @@ export async function enqueueWebhookDeliveries(deps: OutgoingWebhookDeps, event:
       payload,
       workflowId: workflowIds.webhookDelivery,
     });
+    staged.push(delivery);
+  }
+  return staged;
+}
+
+/**
+ * The second half, after commit: one delivery workflow per staged delivery. A workflow that cannot be
+ * started (Temporal down) is logged and its delivery stays `pending` until
+ * {@link resumePendingWebhookDeliveries} starts it; the other deliveries still start.
+ */
+export async function startWebhookDeliveries(deps: OutgoingWebhookDeps, deliveries: readonly WebhookDeliveryRow[]): Promise<void> {
+  for (const delivery of deliveries) {
     try {
       await startWebhookDelivery(deps.temporal, delivery);
     } catch (err) {
-      deps.logger.error({ err, deliveryId: delivery.id, endpointId: endpoint.id, eventId: event.id }, 'could not start a webhook delivery; it stays pending');
+      deps.logger.error({ err, deliveryId: delivery.id, endpointId: delivery.endpointId }, 'could not start a webhook delivery; it stays pending');
     }
   }
-  return endpoints.length;
+}
+
+/**
+ * Fans one stored email event out to the site's subscribed endpoints: stages the deliveries and starts
+ * their workflows. Calling it twice for the same event delivers once. Returns how many endpoints the
+ * event goes to. (recordEmailEvent stages inside its own transaction instead.)
+ */
+export async function enqueueWebhookDeliveries(deps: OutgoingWebhookDeps, event: EmailEventRow): Promise<number> {
+  const deliveries = await stageWebhookDeliveries(deps.db, event);
+  await startWebhookDeliveries(deps, deliveries);
+  return deliveries.length;
 }
 
 /**

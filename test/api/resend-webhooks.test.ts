@@ -84,6 +84,19 @@ const getCampaign = async (id: number) => (await api.call('GET', `/api/v1/campai
 const suppression = async (email: string) => (await api.call('GET', `/api/v1/suppressions?email=${encodeURIComponent(email)}`)).body.data[0];
 
 describe('POST /webhooks/resend', () => {
+  it('stores the outgoing webhook deliveries with the event, so none is lost while Temporal is down', async () => {
+    // This API's Temporal client is unreachable: the delivery cannot start now, and must wait as pending.
+    const endpoint = await api.call('POST', '/api/v1/webhook-endpoints', { body: { url: 'http://127.0.0.1:9/hook', events: ['email.delivered'] } });
+    expect(endpoint.status, endpoint.text).toBe(201);
+    const mail = await sentCampaignEmail();
+    expect((await deliver(resendEvent('email.delivered', mail.emailId))).status).toBe(200);
+    const log = await api.call('GET', `/api/v1/webhook-endpoints/${endpoint.body.data.id}/deliveries`);
+    expect(log.body.data).toHaveLength(1);
+    expect(log.body.data[0]).toMatchObject({ status: 'pending', eventType: 'email.delivered' });
+    expect(await getSend(mail.sendId)).toMatchObject({ status: 'delivered' });
+    expect((await api.call('DELETE', `/api/v1/webhook-endpoints/${endpoint.body.data.id}`)).status).toBe(204);
+  });
+
   it('marks the send delivered and counts the delivery on its campaign', async () => {
     const mail = await sentCampaignEmail();
     const res = await deliver(resendEvent('email.delivered', mail.emailId));
