@@ -8,6 +8,7 @@ import {
   failWebhookDelivery,
   loadWebhookDelivery,
   openWebhookSecret,
+  pendingWebhookDeliveries,
   recordWebhookAttempt,
   type WebhookDeliveryRow,
   type WebhookDeliveryStatus,
@@ -193,6 +194,15 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDeps) {
         category: ApplicationFailureCategory.BENIGN,
         ...(retryAfter !== undefined ? { nextRetryDelay: retryAfter } : {}),
       });
+    },
+
+    /**
+     * Deliveries still pending a while after they were staged: their workflow most likely never
+     * started (Temporal was unreachable right after the event's commit). The relay starts them.
+     */
+    async strandedWebhookDeliveries({ olderThanMs, limit }: { olderThanMs: number; limit: number }): Promise<{ deliveryId: number; siteId: number }[]> {
+      const rows = await pendingWebhookDeliveries(db, new Date(Date.now() - olderThanMs), limit);
+      return rows.map((r) => ({ deliveryId: r.id, siteId: r.siteId }));
     },
 
     /** Records that the retries ran out (or the delivery could not be signed); a settled delivery is left alone. */

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDatabase } from './db/client.js';
+import { workflowIds } from './domain/ids.js';
 import { runMigrations } from './db/migrate.js';
 import { createApiKey, ensureApiKey, listApiKeys } from './db/repositories/api-keys.js';
 import { ensureLogSendingConfig } from './db/repositories/sending-configs.js';
@@ -22,9 +23,10 @@ import { startEmbeddedTemporal } from './embedded/temporal.js';
 import { createLinks } from './mail/links.js';
 import { createLogger, type Logger } from './logger.js';
 import { startApi } from './server.js';
-import { resumePendingWebhookDeliveries } from './services/outgoing-webhooks.js';
 import { connectTemporal, registerSearchAttributes } from './temporal/client.js';
+import { TASK_QUEUES } from './temporal/task-queues.js';
 import { createWorkers, runWorkers } from './worker.js';
+import type { webhookOutboxWorkflow } from '../workflows/webhook-outbox.js';
 
 type Stop = { name: string; stop: () => Promise<void> };
 
@@ -208,11 +210,16 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
   }
 
   if (runWorker) {
-    // Outgoing webhook deliveries whose workflow could not be started (Temporal was down when the
-    // event fanned out) are started now; the workflow id makes this safe from any number of workers.
-    resumePendingWebhookDeliveries({ db: database.db, temporal: temporal.client, logger }, { olderThanMs: 0 })
-      .then((n) => n > 0 && logger.info({ deliveries: n }, 'resumed pending webhook deliveries'))
-      .catch((err: unknown) => logger.warn({ err }, 'could not resume pending webhook deliveries'));
+    // The outgoing-webhook outbox relay (one per namespace; any worker may ensure it): it starts
+    // deliveries whose workflow could not be started when their event was recorded (Temporal down).
+    temporal.client.workflow
+      .start<typeof webhookOutboxWorkflow>('webhookOutboxWorkflow', {
+        taskQueue: TASK_QUEUES.main,
+        workflowId: workflowIds.webhookOutbox(),
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{}],
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'could not start the webhook outbox relay; stranded webhook deliveries wait for the next start'));
   }
 
   printBanner({ config, apiUrl: api?.url ?? null, roles: config.TIDINGS_ROLE, newKey, logConfigId: logConfig?.id ?? null });

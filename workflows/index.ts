@@ -18,3 +18,5 @@ export { campaignWorkflow } from './campaign.js';
 export type { CampaignInput, CampaignState } from './campaign.js';
 export { webhookDeliveryWorkflow } from './webhook-delivery.js';
 export type { WebhookDeliveryInput } from './webhook-delivery.js';
+export { webhookOutboxWorkflow } from './webhook-outbox.js';
+export type { WebhookOutboxInput } from './webhook-outbox.js';

@@ -9,4 +9,6 @@ export const workflowIds = {
     run && run > 1 ? `enrollment:${sequenceId}:${contactId}:${run}` : `enrollment:${sequenceId}:${contactId}`,
   transactionalSend: (sendId: number) => `send:${sendId}`,
   webhookDelivery: (deliveryId: number) => `webhook-delivery:${deliveryId}`,
+  /** One per namespace: the relay that starts webhook deliveries stranded by a Temporal outage. */
+  webhookOutbox: () => 'webhook-outbox',
 } as const;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { and, eq } from 'drizzle-orm';
@@ -18,6 +18,7 @@ import { createLogger } from '../../src/logger.js';
 import { startApi } from '../../src/server.js';
 import { enqueueWebhookDeliveries, resumePendingWebhookDeliveries } from '../../src/services/outgoing-webhooks.js';
 import { TASK_QUEUES } from '../../src/temporal/task-queues.js';
+import { webhookOutboxWorkflow } from '../../workflows/webhook-outbox.js';
 import { createWorkers } from '../../src/worker.js';
 import { httpClient, unreachableTemporal } from '../api/support.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
@@ -357,6 +358,41 @@ describe('webhook delivery workflow', () => {
     expect((await settle(delivery!.id)).result).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(receiver.at(url)).toHaveLength(1);
     expect(await resumePendingWebhookDeliveries(deps, { olderThanMs: 0 })).toBe(0);
+  });
+
+  it('starts, from the webhook-outbox relay, a delivery stranded while Temporal was unreachable, and only once', async () => {
+    const site = await newSite();
+    const url = receiver.route(() => 200);
+    const endpoint = await site.createEndpoint({ url });
+    const down = unreachableTemporal();
+    try {
+      await emit(site.siteId, site.contact.id, 'clicked', {}, down.client);
+    } finally {
+      await down.connection.close();
+    }
+    const [delivery] = await deliveriesOf(endpoint.id);
+    expect(delivery).toMatchObject({ status: 'pending', attempts: 0 });
+
+    const relay = await env.client.workflow.start(webhookOutboxWorkflow, {
+      taskQueue: TASK_QUEUES.main,
+      workflowId: `${workflowIds.webhookOutbox()}-${randomUUID()}`,
+      args: [{ everyMs: 1000, strandedAfterMs: 0 }],
+    });
+    const handle = env.client.workflow.getHandle(workflowIds.webhookDelivery(delivery!.id));
+    const result = await (await mainWorker()).runUntil(async () => {
+      // The relay starts the delivery as an abandoned child under the delivery's own id.
+      for (;;) {
+        try {
+          return await handle.result();
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    });
+    await relay.terminate('test over');
+    expect(result).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(receiver.at(url)).toHaveLength(1);
   });
 
   it('sends a webhook.test event through the same signed delivery, once per Idempotency-Key', async () => {
