@@ -72,10 +72,25 @@ async function siteWithConfig(name: string): Promise<{ siteId: number; configId:
   return { siteId: site.id, configId: config.id };
 }
 
-/** Runs a fresh main-queue worker (a worker runs once) until `until` settles. */
+/** Well under the 60 s test timeout: see runWorker. */
+const WORKER_RUN_LIMIT_MS = 45_000;
+
+function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the workflow did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs a fresh main-queue worker (a worker runs once) until `until` settles, for at most
+ * WORKER_RUN_LIMIT_MS: a stuck test then fails on its own with its worker shut down, instead of
+ * leaving the worker registered on the task queue and failing every later test of the file.
+ */
 async function runWorker<T>(until: Promise<T> | (() => Promise<T>)): Promise<T> {
   const worker = await mainWorker(env, { db: testDb.db, logger, secretBox, mailers });
-  return worker.runUntil(until);
+  return worker.runUntil(() => within(typeof until === 'function' ? until() : until, WORKER_RUN_LIMIT_MS));
 }
 
 let contactCounter = 0;
@@ -110,7 +125,11 @@ function expectOffsets(actual: { offsetMs: number }[], expected: number[]) {
 
 const sentCount = (state: EnrollmentState) => state.history.filter((h) => h.outcome === 'sent').length;
 
-describe('enrollment workflow', () => {
+// One retry: about one full run in several, one test here ends with "Workflow execution timed out"
+// within a second of wall time although no execution timeout is set (the Java time-skipping server
+// jumping its clock while a local activity runs, as far as we can tell; tracked as its own issue).
+// runWorker bounds each run, so a retry starts clean.
+describe('enrollment workflow', { retry: 1 }, () => {
   it('sends the seed onboarding emails at T, T+1 day and T+4 days to the enrolled contact, then completes', async () => {
     const { stepIds, contact, enrollment } = await setUp(ONBOARDING);
     const started = Date.now();
@@ -448,7 +467,7 @@ describe('enrollment workflow', () => {
     const { contact, enrollment } = await setUp({ welcome: { subject: 'Welcome!' } });
     const handle = await startEnrollment(env.client, enrollment);
     const worker = await mainWorker(env, { db: testDb.db, logger, secretBox, mailers: dying });
-    const result = await worker.runUntil(handle.result());
+    const result = await worker.runUntil(within(handle.result(), WORKER_RUN_LIMIT_MS));
 
     expect(died).toBe(true);
     expect(emailsTo(contact.email).map((e) => e.subject)).toEqual(['Welcome!']);
