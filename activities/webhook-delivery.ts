@@ -1,3 +1,7 @@
+import { lookup as resolveAll, type LookupAddress } from 'node:dns';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { Webhook } from 'standardwebhooks';
@@ -14,6 +18,7 @@ import {
   type WebhookDeliveryStatus,
 } from '../src/db/repositories/webhook-endpoints.js';
 import type { Logger } from '../src/logger.js';
+import { isPrivateAddress } from '../src/services/outgoing-webhooks.js';
 import { permanent } from './support.js';
 
 export interface WebhookDeliveryDeps {
@@ -21,6 +26,15 @@ export interface WebhookDeliveryDeps {
   logger: Logger;
   /** Opens the endpoints' signing secrets; without it every delivery fails at once (nothing can be signed). */
   secretBox?: SecretBox;
+  /**
+   * Connect only to public addresses, as endpoint create and update require in production: each attempt
+   * resolves the receiver's name once, refuses it if any answer is private or reserved, and connects to
+   * a checked answer, so a name re-pointed at the server's own network after it was checked (DNS
+   * rebinding) is never reached. Defaults to NODE_ENV=production, the API's rule for the same check.
+   */
+  publicAddressesOnly?: boolean;
+  /** Resolves a receiver's host name to all its addresses; defaults to the system resolver (tests inject one). */
+  resolveHost?: (hostname: string) => Promise<LookupAddress[]>;
 }
 
 /** Where a delivery ended; `skipped` when its endpoint was deleted (and the log with it). */
@@ -43,6 +57,99 @@ const USER_AGENT = 'Tidings-Webhooks/1';
 /** Activity failure type of an attempt worth retrying (5xx, 4xx other than 410, network error, timeout). */
 export const WEBHOOK_ATTEMPT_FAILED = 'WebhookAttemptFailed';
 
+/** A receiver on a private or reserved address, refused before connecting: no retry can make it public. */
+class RefusedAddressError extends Error {
+  override name = 'RefusedAddressError';
+}
+
+const systemResolver = (hostname: string) =>
+  new Promise<LookupAddress[]>((resolve, reject) => resolveAll(hostname, { all: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))));
+
+/**
+ * The `lookup` of the receiver's connection: resolves once, and with `publicOnly` fails the connection
+ * if any answer is private (as the create-time check does), so the socket can only go to an address
+ * checked here. Handles both shapes net asks for (one address, or all of them for Happy Eyeballs).
+ */
+function checkedLookup(resolve: (hostname: string) => Promise<LookupAddress[]>, publicOnly: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname).then(
+      (addresses) => {
+        const inside = publicOnly ? addresses.find((a) => isPrivateAddress(a.address)) : undefined;
+        const family = options.family === 4 || options.family === 6 ? options.family : 0;
+        const usable = addresses.filter((a) => !family || a.family === family);
+        if (inside) {
+          callback(new RefusedAddressError(`${hostname} resolves to ${inside.address}, a private or reserved address`), '', 0);
+        } else if (usable.length === 0) {
+          callback(Object.assign(new Error(`${hostname} has no usable address`), { code: 'ENOTFOUND' }), '', 0);
+        } else if (options.all) {
+          callback(null, usable);
+        } else {
+          callback(null, usable[0]!.address, usable[0]!.family);
+        }
+      },
+      (err: NodeJS.ErrnoException) => callback(err, '', 0),
+    );
+  };
+}
+
+interface Answer {
+  status: number;
+  statusText: string;
+  retryAfter: string | null;
+  /** The first bytes of the body (the rest is not read), as text PostgreSQL accepts (no NUL). */
+  body: string;
+}
+
+/**
+ * One POST with node:http(s) rather than fetch: it takes a `lookup`, so the address checked is the one
+ * connected to (TLS SNI and Host still name the URL's host), and it has no list of forbidden ports.
+ * No redirects are followed: a 3xx is a failed attempt (as Svix does), and cannot lead the worker elsewhere.
+ */
+function post(url: string, headers: Record<string, string>, body: string, lookup: LookupFunction, publicOnly: boolean): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const host = target.hostname.replace(/^\[|\]$/g, '');
+    // An IP literal is connected to without a lookup: checked here instead.
+    if (publicOnly && isIP(host) && isPrivateAddress(host)) {
+      reject(new RefusedAddressError(`${host} is a private or reserved address`));
+      return;
+    }
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(
+      target,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup,
+        // A fresh connection per attempt, made through `lookup`: a pooled socket would skip the check.
+        agent: false,
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      },
+      (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          size += chunk.length;
+          if (size >= RESPONSE_BODY_LIMIT) res.destroy();
+        });
+        // A body cut short (by us, by the timeout or by the receiver) still leaves the status.
+        res.on('error', () => {});
+        res.on('close', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            statusText: res.statusMessage ?? '',
+            retryAfter: typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null,
+            body: Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8').replaceAll('\u0000', ''),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** The Temporal attempt number (1, 2, …): it keys the log row, so a re-run of the same attempt writes once. */
 function currentAttempt(): number {
   try {
@@ -50,25 +157,6 @@ function currentAttempt(): number {
   } catch {
     return 1; // called directly, outside a worker
   }
-}
-
-/** The first bytes of a body (without reading the rest), as text PostgreSQL accepts (no NUL). */
-async function readPrefix(res: Response, limit: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8').replaceAll('\u0000', '');
 }
 
 /** Retry-After in ms (seconds or an HTTP date), capped; undefined when absent or unreadable. */
@@ -82,10 +170,8 @@ function retryAfterMs(header: string | null): number | undefined {
 
 function errorMessage(err: unknown): string {
   if (err instanceof Error) {
-    if (err.name === 'TimeoutError') return `no answer within ${WEBHOOK_TIMEOUT_MS / 1000} s`;
-    const cause = (err as { cause?: unknown }).cause;
-    // fetch wraps the socket error ("fetch failed"); its cause says what happened (ECONNREFUSED …).
-    if (cause instanceof Error) return `${err.message}: ${(cause as { code?: string }).code ?? cause.message}`;
+    // The request's timeout signal aborts it with an AbortError.
+    if (err.name === 'AbortError' || err.name === 'TimeoutError') return `no answer within ${WEBHOOK_TIMEOUT_MS / 1000} s`;
     return err.message;
   }
   return String(err);
@@ -110,13 +196,16 @@ function resultOf(delivery: WebhookDeliveryRow): WebhookDeliveryResult {
 /** Activities of the outgoing webhook delivery workflow. */
 export function createWebhookDeliveryActivities(deps: WebhookDeliveryDeps) {
   const { db, logger } = deps;
+  const publicOnly = deps.publicAddressesOnly ?? process.env.NODE_ENV === 'production';
+  const lookup = checkedLookup(deps.resolveHost ?? systemResolver, publicOnly);
 
   return {
     /**
      * One HTTP attempt of a delivery: POSTs the payload signed with the endpoint's current secret
      * (`webhook-id` = the message id, the same on every attempt; `webhook-timestamp` = now), records
      * the attempt, and returns once the delivery is settled: 2xx → succeeded; 410 Gone → failed and the
-     * endpoint disabled. Any other answer or a network error throws a retryable failure, so Temporal
+     * endpoint disabled; a private or reserved receiver address (when `publicAddressesOnly`) → failed,
+     * not sent. Any other answer or a network error throws a retryable failure, so Temporal
      * retries with the workflow's backoff (or the receiver's Retry-After). A delivery already settled,
      * or whose endpoint was disabled or deleted meanwhile, is not sent again.
      */
@@ -156,21 +245,22 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDeps) {
       let responseBody: string | null = null;
       let error: string | null = null;
       let retryAfter: number | undefined;
+      let refused = false;
       try {
-        // No redirects: a 3xx is a failed attempt (as Svix does), and cannot lead the worker elsewhere.
-        const res = await fetch(endpoint.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS) });
+        const res = await post(endpoint.url, headers, body, lookup, publicOnly);
         statusCode = res.status;
-        responseBody = await readPrefix(res, RESPONSE_BODY_LIMIT);
-        if (!res.ok) error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
-        if (res.status === 429 || res.status === 503) retryAfter = retryAfterMs(res.headers.get('retry-after'));
+        responseBody = res.body;
+        if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+        if (res.status === 429 || res.status === 503) retryAfter = retryAfterMs(res.retryAfter);
       } catch (err) {
-        error = errorMessage(err);
+        refused = err instanceof RefusedAddressError;
+        error = refused ? `refused: ${errorMessage(err)} (NODE_ENV=production allows only public receivers)` : errorMessage(err);
       }
       const durationMs = Math.round(performance.now() - started);
 
       const succeeded = statusCode !== null && statusCode >= 200 && statusCode < 300;
       const gone = statusCode === 410;
-      const status: WebhookDeliveryStatus = succeeded ? 'succeeded' : gone ? 'failed' : 'pending';
+      const status: WebhookDeliveryStatus = succeeded ? 'succeeded' : gone || refused ? 'failed' : 'pending';
       if (!(await recordWebhookAttempt(db, { deliveryId, attempt, statusCode, error, responseBody, durationMs, status }))) {
         return { deliveryId, status: 'skipped', attempts: attempt, lastStatusCode: statusCode, error: 'the endpoint was deleted' };
       }
@@ -185,6 +275,12 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDeps) {
         await disableWebhookEndpoint(db, endpoint.id);
         logger.warn(log, 'webhook endpoint answered 410 Gone; endpoint disabled');
         return { deliveryId, status: 'failed', attempts: attempt, lastStatusCode: statusCode, error };
+      }
+      if (refused) {
+        // The same name would resolve the same way on a retry; the endpoint stays enabled, as its URL may
+        // be fixed in DNS: every later delivery is checked again.
+        logger.warn({ ...log, error }, 'webhook receiver address refused; delivery failed');
+        return { deliveryId, status: 'failed', attempts: attempt, lastStatusCode: null, error };
       }
       logger.warn({ ...log, error }, 'webhook attempt failed; will retry');
       throw ApplicationFailure.create({

@@ -30,6 +30,7 @@ export const configSchema = z.object({
     .regex(/^tk_live_[A-Za-z0-9_-]{16,}$/, 'must look like tk_live_<at least 16 letters, digits, _ or ->')
     .optional(),
   TIDINGS_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Base of unsubscribe and tracking links; required in production (src/main.ts defaults it to localhost otherwise). */
   PUBLIC_URL: z.url().optional(),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
@@ -63,8 +64,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const cfg = parsed.data;
-  if (cfg.NODE_ENV === 'production' && !cfg.TIDINGS_SECRET) {
-    throw new ConfigError(['TIDINGS_SECRET: required in production (at least 32 characters)']);
+  if (cfg.NODE_ENV === 'production') {
+    const missing: string[] = [];
+    if (!cfg.TIDINGS_SECRET) missing.push('TIDINGS_SECRET: required in production (at least 32 characters)');
+    // Elsewhere it defaults to http://localhost:PORT, which in real email would be dead links.
+    if (!cfg.PUBLIC_URL) {
+      missing.push('PUBLIC_URL: required in production (the public base URL of the API, e.g. https://mail.example.com): unsubscribe and tracking links in emails point there');
+    }
+    if (missing.length > 0) throw new ConfigError(missing);
   }
   return { ...cfg, dataDir: path.resolve(cfg.TIDINGS_DATA_DIR) };
 }

@@ -88,7 +88,8 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
     }
   }
   config.TIDINGS_SECRET ??= await loadOrCreateSecret(dataDir);
-  // Tracking and unsubscribe links point here; unset, at this process's own API (fine on one machine).
+  // Tracking and unsubscribe links point here; unset, at this process's own API (fine on one machine;
+  // loadConfig refuses production without it).
   config.PUBLIC_URL ??= `http://localhost:${config.PORT}`;
 
   // PostgreSQL and Temporal do not depend on each other: start them side by side.

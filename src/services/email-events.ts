@@ -4,8 +4,8 @@ import {
   advanceSendStatus,
   contactEmail,
   countOnCampaign,
-  getEventSend,
   insertEmailEvent,
+  lockEventSend,
   setContactFeedbackStatus,
   suppressIfAbsent,
   type EmailEventRow,
@@ -29,9 +29,10 @@ export interface EmailEventInput {
   sendId?: number | null;
   contactId?: number | null;
   /**
-   * Unique per site. Status and engagement events about a send are one per send and type:
-   * `${type}:${sendId}` (see {@link sendEventKey}), so a provider retry, a provider `email.opened`
-   * and our own pixel collapse into one. Events without a send use a source-specific key.
+   * Unique per site. Status and engagement events about a send are one per send and type
+   * (see {@link sendEventKey}), so a provider retry, a provider `email.opened` and our own pixel
+   * collapse into one; an unsubscribe is one per send and subscription ({@link unsubscribeEventKey}).
+   * Events without a send use a source-specific key.
    */
   dedupeKey: string;
   occurredAt?: Date;
@@ -43,14 +44,28 @@ export interface EmailEventInput {
   data?: Record<string, unknown>;
 }
 
-/** The dedupe key of a status or engagement event about a send: one per send and type. */
-export function sendEventKey(type: EmailEventType, sendId: number): string {
-  return `${type}:${sendId}`;
-}
-
 /** True for a bounce that must stop all mail to the address (anything not explicitly soft). */
 export function isHardBounce(data: Record<string, unknown> | undefined): boolean {
   return data?.bounceType !== 'soft';
+}
+
+/**
+ * The dedupe key of a status or engagement event about a send (`data` as recorded): one per send and
+ * type, `${type}:${sendId}`. A bounce is one per send and severity: a soft bounce is
+ * `bounced:soft:<sendId>`, so a hard bounce that follows it (the provider retried, then gave up) is
+ * still recorded and still bounces the contact.
+ */
+export function sendEventKey(type: EmailEventType, sendId: number, data?: Record<string, unknown>): string {
+  return type === 'bounced' && !isHardBounce(data) ? `bounced:soft:${sendId}` : `${type}:${sendId}`;
+}
+
+/**
+ * The dedupe key of an unsubscribe through a send's link: one per send and subscription, named by the
+ * contact's `subscribedAt` (stamped on every (re)subscribe). Repeated clicks within one subscription
+ * collapse into one event; the same old link used after the contact resubscribed unsubscribes again.
+ */
+export function unsubscribeEventKey(sendId: number, subscribedAt: Date | null): string {
+  return subscribedAt ? `unsubscribed:${sendId}:${subscribedAt.getTime()}` : `unsubscribed:${sendId}`;
 }
 
 /** The send status an event moves its send to (forward only), if any. */
@@ -83,7 +98,8 @@ function contactChangeOf(input: EmailEventInput): Extract<ContactStatusChange, '
  * status (forward only, so `delivered` after `bounced` changes nothing), the contact's status (hard
  * bounce → `bounced`, complaint → `complained`, unsubscribe → `unsubscribed`), a suppression for a hard
  * bounce or complaint (never for an unsubscribe: transactional mail must still reach that contact), and
- * the campaign counter (once per send). A duplicate (`created: false`) changes nothing.
+ * the campaign counter (once per send and type, so a soft and a hard bounce of one send count as one
+ * bounce). A duplicate (`created: false`) changes nothing.
  *
  * After commit, best effort and logged (the event stands either way): a contact status change ends the
  * contact's active enrollments by signal (each enrollment also re-checks the contact before every
@@ -96,7 +112,7 @@ export async function recordEmailEvent(
 ): Promise<{ event: typeof emailEvents.$inferSelect; created: boolean }> {
   const change = contactChangeOf(input);
   const { event, created, deliveries } = await deps.db.transaction(async (tx) => {
-    const send = input.sendId != null ? await getEventSend(tx, input.siteId, input.sendId) : null;
+    const send = input.sendId != null ? await lockEventSend(tx, input.siteId, input.sendId) : null;
     const contactId = input.contactId ?? send?.contactId ?? null;
     const recorded = await insertEmailEvent(tx, {
       siteId: input.siteId,

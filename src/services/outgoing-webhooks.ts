@@ -248,8 +248,8 @@ export function isPrivateAddress(address: string): boolean {
 /**
  * Refuses an endpoint URL on the server's own network: `localhost`, a private or reserved IP, or a
  * host name that resolves to one. Applied when NODE_ENV=production; development and tests post to
- * local receivers. A name that resolves elsewhere later (DNS rebinding) is not caught here: put the
- * worker behind an egress proxy if that matters to you.
+ * local receivers. A name that resolves elsewhere later (DNS rebinding) is caught at delivery, where
+ * the worker checks the addresses again and connects only to a checked one (activities/webhook-delivery.ts).
  */
 export async function assertPublicWebhookUrl(url: string): Promise<void> {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();

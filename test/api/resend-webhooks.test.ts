@@ -81,6 +81,9 @@ const deliver = (payload: unknown, opts: { secret?: string; path?: string; msgId
 const getSend = async (id: number, site = api.siteA) => (await api.call('GET', `/api/v1/sends/${id}`, { key: site.key })).body.data;
 const getContact = async (id: number) => (await api.call('GET', `/api/v1/contacts/${id}`)).body.data;
 const getCampaign = async (id: number) => (await api.call('GET', `/api/v1/campaigns/${id}`)).body.data;
+/** The bounce events of a send as the API lists them, oldest first: `soft` or `hard` each. */
+const bounceTypes = (send: { events: { type: string; data: { bounceType?: string } }[] }) =>
+  send.events.filter((e) => e.type === 'bounced').map((e) => e.data.bounceType);
 const suppression = async (email: string) => (await api.call('GET', `/api/v1/suppressions?email=${encodeURIComponent(email)}`)).body.data[0];
 
 describe('POST /webhooks/resend', () => {
@@ -141,6 +144,58 @@ describe('POST /webhooks/resend', () => {
     expect(await getSend(mail.sendId)).toMatchObject({ status: 'bounced' });
     expect(await getContact(mail.contactId)).toMatchObject({ status: 'subscribed' });
     expect(await suppression(mail.email)).toBeUndefined();
+  });
+
+  it('bounces the contact on a permanent bounce that follows a transient one, counting the email once', async () => {
+    const mail = await sentCampaignEmail();
+    expect((await deliver(resendBounce(mail.emailId, 'Transient'))).body.data).toMatchObject({ recorded: true });
+    const hard = await deliver(resendBounce(mail.emailId, 'Permanent'));
+
+    expect(hard.body.data).toMatchObject({ duplicate: false, recorded: true });
+    expect(await getContact(mail.contactId)).toMatchObject({ status: 'bounced' });
+    expect(await suppression(mail.email)).toMatchObject({ reason: 'hard_bounce' });
+    expect(await getCampaign(mail.campaignId)).toMatchObject({ bouncedCount: 1 });
+    const send = await getSend(mail.sendId);
+    expect(send.status).toBe('bounced');
+    expect(bounceTypes(send)).toEqual(['soft', 'hard']);
+  });
+
+  it('keeps the contact bounced and the email counted once when a transient bounce follows a permanent one', async () => {
+    const mail = await sentCampaignEmail();
+    await deliver(resendBounce(mail.emailId, 'Permanent'));
+    const soft = await deliver(resendBounce(mail.emailId, 'Transient'));
+
+    expect(soft.status).toBe(200);
+    expect(await getContact(mail.contactId)).toMatchObject({ status: 'bounced' });
+    expect(await suppression(mail.email)).toMatchObject({ reason: 'hard_bounce' });
+    expect(await getCampaign(mail.campaignId)).toMatchObject({ bouncedCount: 1 });
+    const send = await getSend(mail.sendId);
+    expect(send.status).toBe('bounced');
+    expect(bounceTypes(send)).toEqual(['hard', 'soft']);
+  });
+
+  it('counts a transient and a permanent bounce of one email once when they arrive together', async () => {
+    const mail = await sentCampaignEmail();
+    const answers = await Promise.all([deliver(resendBounce(mail.emailId, 'Transient')), deliver(resendBounce(mail.emailId, 'Permanent'))]);
+
+    expect(answers.map((a) => a.body.data.recorded)).toEqual([true, true]);
+    expect(await getCampaign(mail.campaignId)).toMatchObject({ bouncedCount: 1 });
+    expect(await getContact(mail.contactId)).toMatchObject({ status: 'bounced' });
+  });
+
+  it('processes a permanent bounce after a transient one once, however often Resend posts it', async () => {
+    const mail = await sentCampaignEmail();
+    await deliver(resendBounce(mail.emailId, 'Transient'));
+    const signed = signWebhook(secrets.a, resendBounce(mail.emailId, 'Permanent'));
+
+    expect((await post(signed)).body.data).toMatchObject({ duplicate: false, recorded: true });
+    expect((await post(signed)).body.data).toEqual({ duplicate: true });
+    // The same bounce under a new message id (Resend sent it twice) is a known event.
+    expect((await deliver(resendBounce(mail.emailId, 'Permanent'))).body.data).toMatchObject({ duplicate: false, recorded: false });
+
+    expect(await getCampaign(mail.campaignId)).toMatchObject({ bouncedCount: 1 });
+    expect(bounceTypes(await getSend(mail.sendId))).toEqual(['soft', 'hard']);
+    expect(await getContact(mail.contactId)).toMatchObject({ status: 'bounced' });
   });
 
   it('does not bring a bounced send back to delivered when the delivery report arrives late', async () => {

@@ -54,6 +54,34 @@ describe('one-click unsubscribe', () => {
   });
 });
 
+describe('a contact who resubscribed', () => {
+  it('is unsubscribed again by the same old link, with one event per unsubscribe and the email counted once', async () => {
+    const before = await unsubscribedCount();
+    const contact = await fx.newContact('again@example.test');
+    const { sendId, unsubscribeUrl } = await fx.campaignSend(contact, EMAIL);
+    const oneClick = () =>
+      fetch(unsubscribeUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+
+    expect((await oneClick()).status).toBe(200);
+    expect(await contactStatus(contact)).toBe('unsubscribed');
+    const resubscribe = await fx.api.call('PATCH', `/api/v1/contacts/${contact}`, { body: { status: 'subscribed' } });
+    expect(resubscribe.status, resubscribe.text).toBe(200);
+    expect(await contactStatus(contact)).toBe('subscribed');
+    // The page offers the button again, and the same link unsubscribes again.
+    expect(await (await fetch(unsubscribeUrl)).text()).toContain('<button type="submit">Unsubscribe</button>');
+    expect((await oneClick()).status).toBe(200);
+    expect(await contactStatus(contact)).toBe('unsubscribed');
+    // A repeat while unsubscribed records nothing.
+    expect((await oneClick()).status).toBe(200);
+
+    const events = await fx.api.call('GET', `/api/v1/events?type=unsubscribed&contactId=${contact}`);
+    expect(events.status, events.text).toBe(200);
+    expect(events.body.data.map((e: { sendId: number }) => e.sendId)).toEqual([sendId, sendId]);
+    // The campaign counts emails that led to an unsubscribe: this one, once.
+    expect(await unsubscribedCount()).toBe(before + 1);
+  });
+});
+
 describe('the unsubscribe page', () => {
   it('shows a confirmation page with a button on GET and changes nothing (mail scanners fetch links)', async () => {
     const contact = await fx.newContact("o'brien+news@example.test");

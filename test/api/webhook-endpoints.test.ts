@@ -207,7 +207,7 @@ describe('endpoint URLs in production', () => {
   it('answers 400 to a private URL when NODE_ENV=production, while tests and development allow local receivers', async () => {
     const temporal = unreachableTemporal();
     const production = await startApi(
-      { db: api.db, temporal: temporal.client, config: loadConfig({ NODE_ENV: 'production', TIDINGS_SECRET: SECRET }), logger: pino({ level: 'silent' }) },
+      { db: api.db, temporal: temporal.client, config: loadConfig({ NODE_ENV: 'production', TIDINGS_SECRET: SECRET, PUBLIC_URL: 'https://mail.example.com' }), logger: pino({ level: 'silent' }) },
       { port: 0, host: '127.0.0.1' },
     );
     try {

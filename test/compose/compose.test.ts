@@ -178,15 +178,15 @@ describe('docker-compose.yml', () => {
       expect(new URL(interpolate(env.DATABASE_URL ?? '', {})).host, name).toBe('postgres:5432');
       expect(env.TEMPORAL_ADDRESS, name).toBe('temporal:7233');
       expect(env.TEMPORAL_NAMESPACE, name).toBeTruthy();
-      expect(env.PUBLIC_URL, name).toBeTruthy();
-      // Compose itself refuses to start when the secret is missing, with the message after `:?`.
+      // Compose itself refuses to start when the secret or the public URL is missing, with the message after `:?`.
       expect(env.TIDINGS_SECRET, name).toMatch(/^\$\{TIDINGS_SECRET:\?.+\}$/);
+      expect(env.PUBLIC_URL, name).toMatch(/^\$\{PUBLIC_URL:\?.+\}$/);
     }
     expect(envOf('api').PORT).toBe('3000');
   });
 
-  it('hands api and worker a configuration the config schema accepts in production once TIDINGS_SECRET is set', () => {
-    const shell = { TIDINGS_SECRET: 'a'.repeat(64) };
+  it('hands api and worker a configuration the config schema accepts in production once TIDINGS_SECRET and PUBLIC_URL are set', () => {
+    const shell = { TIDINGS_SECRET: 'a'.repeat(64), PUBLIC_URL: 'https://mail.example.com' };
     for (const name of APP_SERVICES) {
       const env = Object.fromEntries(Object.entries(envOf(name)).map(([k, v]) => [k, interpolate(v, shell)]));
       const config = loadConfig(env);
@@ -197,6 +197,7 @@ describe('docker-compose.yml', () => {
       expect(config.PORT).toBe(3000);
     }
     expect(() => interpolate(envOf('api').TIDINGS_SECRET ?? '', {})).toThrow(/TIDINGS_SECRET/);
+    expect(() => interpolate(envOf('worker').PUBLIC_URL ?? '', {})).toThrow(/PUBLIC_URL/);
   });
 
   it('points the app, Temporal and the schema job at the same PostgreSQL credentials', () => {

@@ -7,6 +7,8 @@ import type { Worker } from '@temporalio/worker';
 import { and, eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities, type Activities } from '../../activities/index.js';
+import { createWebhookDeliveryActivities } from '../../activities/webhook-delivery.js';
 import { loadConfig } from '../../src/config.js';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createApiKey } from '../../src/db/repositories/api-keys.js';
@@ -102,9 +104,13 @@ afterAll(async () => {
   await testDb?.close();
 });
 
-/** Tidings' real main-queue worker (real activities, TIDINGS_SECRET as the API's); a worker runs once. */
-async function mainWorker(): Promise<Worker> {
+/**
+ * Tidings' real main-queue worker (real activities, TIDINGS_SECRET as the API's, unless `activities`
+ * are given); a worker runs once.
+ */
+async function mainWorker(activities?: Activities): Promise<Worker> {
   const [created] = await createWorkers({
+    activities,
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     db: testDb.db,
@@ -151,9 +157,9 @@ async function deliveriesOf(endpointId: number) {
 }
 
 /** Runs a worker until the delivery's workflow completes; returns its result and its span on the server's (skipped) clock. */
-async function settle(deliveryId: number) {
+async function settle(deliveryId: number, activities?: Activities) {
   const handle = env.client.workflow.getHandle(workflowIds.webhookDelivery(deliveryId));
-  const result = await (await mainWorker()).runUntil(handle.result());
+  const result = await (await mainWorker(activities)).runUntil(handle.result());
   const description = await handle.describe();
   return { result, serverMs: description.closeTime!.getTime() - description.startTime.getTime() };
 }
@@ -328,7 +334,7 @@ describe('webhook delivery workflow', () => {
 
     const { result, serverMs } = await settle(delivery!.id);
     expect(result).toMatchObject({ status: 'failed', attempts: 33, lastStatusCode: null });
-    expect(result.error).toMatch(/^gave up after 33 attempts; last: fetch failed: ECONNREFUSED/);
+    expect(result.error).toMatch(/^gave up after 33 attempts; last: connect ECONNREFUSED/);
     expect(serverMs).toBeGreaterThan(20 * HOUR);
     expect(serverMs).toBeLessThan(25 * HOUR);
 
@@ -432,5 +438,130 @@ describe('webhook delivery workflow', () => {
     const [request] = receiver.at(url);
     expect(verify(rotated, request!)).toMatchObject({ type: 'webhook.test' });
     expect(() => verify(endpoint.secret, request!)).toThrow();
+  });
+});
+
+/**
+ * The real activities, with the delivery activity as production builds it (`publicAddressesOnly`, the
+ * default when NODE_ENV=production) or not, and a resolver that answers for made-up host names.
+ */
+function activitiesWith(opts: { publicAddressesOnly: boolean; resolve: Record<string, string> }) {
+  const resolved: string[] = [];
+  const base = { db: testDb.db, logger, secretBox: createSecretBox(SECRET) };
+  const resolveHost = async (hostname: string) => {
+    resolved.push(hostname);
+    const address = opts.resolve[hostname];
+    if (!address) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return [{ address, family: address.includes(':') ? 6 : 4 }];
+  };
+  const activities: Activities = {
+    ...createActivities(base),
+    ...createWebhookDeliveryActivities({ ...base, publicAddressesOnly: opts.publicAddressesOnly, resolveHost }),
+  };
+  return { activities, resolved };
+}
+
+/** A receiver route under a made-up host name (resolved by the test's resolver) instead of 127.0.0.1. */
+function namedRoute(hostname: string): string {
+  const url = new URL(receiver.route(() => 200));
+  url.hostname = hostname;
+  return url.href;
+}
+
+describe('receiver addresses at delivery time', () => {
+  it('refuses in production a host name that now resolves to a private address: one failed attempt in the log, no retry, nothing sent', async () => {
+    const site = await newSite();
+    const hostname = `hooks-${randomUUID()}.example.test`;
+    const url = namedRoute(hostname);
+    // Created outside production (as if the name was public then); it re-resolves to the server's own network.
+    const endpoint = await site.createEndpoint({ url });
+    await emit(site.siteId, site.contact.id, 'opened');
+    const [delivery] = await deliveriesOf(endpoint.id);
+
+    const { activities, resolved } = activitiesWith({ publicAddressesOnly: true, resolve: { [hostname]: '127.0.0.1' } });
+    const { result, serverMs } = await settle(delivery!.id, activities);
+    expect(result).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: null });
+    expect(result.error).toMatch(new RegExp(`^refused: ${hostname.replaceAll('.', '\\.')} resolves to 127\\.0\\.0\\.1, a private or reserved address`));
+    expect(serverMs).toBeLessThan(5 * SECOND);
+    expect(resolved).toEqual([hostname]);
+    expect(receiver.at(url)).toEqual([]);
+
+    const [entry] = (await site.call('GET', `/api/v1/webhook-endpoints/${endpoint.id}/deliveries?status=failed`)).body.data;
+    expect(entry).toMatchObject({ id: delivery!.id, status: 'failed', attemptCount: 1, lastStatusCode: null, lastError: result.error });
+    expect(entry.attempts).toEqual([expect.objectContaining({ attempt: 1, statusCode: null, error: result.error })]);
+    // Only this delivery failed: later events are checked again when they are delivered.
+    expect((await site.call('GET', `/api/v1/webhook-endpoints/${endpoint.id}`)).body.data.enabled).toBe(true);
+  });
+
+  it('refuses in production a private IP in the URL and a name resolving to the cloud metadata address', async () => {
+    const site = await newSite();
+    const literal = receiver.route(() => 200);
+    const metadataHost = `metadata-${randomUUID()}.example.test`;
+    const first = await site.createEndpoint({ url: literal });
+    const second = await site.createEndpoint({ url: `http://${metadataHost}/latest/meta-data/` });
+    await emit(site.siteId, site.contact.id, 'clicked');
+    const [toLiteral] = await deliveriesOf(first.id);
+    const [toMetadata] = await deliveriesOf(second.id);
+
+    const { activities } = activitiesWith({ publicAddressesOnly: true, resolve: { [metadataHost]: '169.254.169.254' } });
+    expect((await settle(toLiteral!.id, activities)).result).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: expect.stringMatching(/^refused: 127\.0\.0\.1 is a private or reserved address/),
+    });
+    expect((await settle(toMetadata!.id, activities)).result).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: expect.stringMatching(/resolves to 169\.254\.169\.254, a private or reserved address/),
+    });
+    expect(receiver.at(literal)).toEqual([]);
+  });
+
+  it('connects to the address it resolved and checked, with the URL’s host name in the Host header', async () => {
+    const site = await newSite();
+    const hostname = `receiver-${randomUUID()}.example.test`;
+    const url = namedRoute(hostname);
+    const endpoint = await site.createEndpoint({ url });
+    await emit(site.siteId, site.contact.id, 'delivered');
+    const [delivery] = await deliveriesOf(endpoint.id);
+
+    // Outside production a local receiver is fine: the made-up name reaches it only through the resolver's answer.
+    const { activities, resolved } = activitiesWith({ publicAddressesOnly: false, resolve: { [hostname]: '127.0.0.1' } });
+    expect((await settle(delivery!.id, activities)).result).toMatchObject({ status: 'succeeded', attempts: 1, lastStatusCode: 200 });
+    expect(resolved).toEqual([hostname]);
+    const [request] = receiver.at(url);
+    expect(request!.headers.host).toBe(new URL(url).host);
+    expect(verify(endpoint.secret, request!)).toMatchObject({ type: 'email.delivered' });
+  });
+
+  it('delivers to a port that fetch would refuse as a "bad port"', async () => {
+    // Ports on fetch's blocklist; the first one free here is used.
+    let server: Server | undefined;
+    for (const port of [10080, 6000, 6665, 6666, 6667, 6668, 6669, 6697, 4190, 6566]) {
+      const candidate = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => res.writeHead(204).end());
+      });
+      const ok = await new Promise<boolean>((resolve) => {
+        candidate.once('error', () => resolve(false));
+        candidate.listen(port, '127.0.0.1', () => resolve(true));
+      });
+      if (ok) {
+        server = candidate;
+        break;
+      }
+    }
+    expect(server, 'no port of the blocklist is free on this machine').toBeDefined();
+    try {
+      const site = await newSite();
+      const { port } = server!.address() as AddressInfo;
+      const endpoint = await site.createEndpoint({ url: `http://127.0.0.1:${port}/hooks` });
+      await emit(site.siteId, site.contact.id, 'sent');
+      const [delivery] = await deliveriesOf(endpoint.id);
+      expect((await settle(delivery!.id)).result).toMatchObject({ status: 'succeeded', attempts: 1, lastStatusCode: 204 });
+    } finally {
+      server!.closeAllConnections();
+      await new Promise((resolve) => server!.close(resolve));
+    }
   });
 });

@@ -10,6 +10,16 @@ const SAFE_ID = /^[\w.:-]{1,128}$/;
 /** Paths scraped or probed every few seconds: logged at debug so they do not drown real traffic. */
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 
+// Unsubscribe (/u/<token>) and tracking (/t/o/<token>, /t/c/<token>) paths carry signed per-recipient
+// tokens: whoever reads them could unsubscribe that person or forge their clicks. Matched like the
+// router would (any case, repeated slashes, an absolute-form request target) so no variant slips by.
+const TOKEN_PATH = /^((?:[a-z][\w+.-]*:\/\/[^/?#]*)?\/+(?:u|t\/+[oc])\/+)[^?#]+/i;
+
+/** The URL as it may be logged: the token of an unsubscribe or tracking link replaced by `[redacted]`. */
+export function loggableUrl(url: string): string {
+  return url.replace(TOKEN_PATH, '$1[redacted]');
+}
+
 /**
  * Request id (X-Request-Id in and out), a child logger on `req.log`, one pino-http-style line per
  * completed request, and the duration histogram labelled by the matched route pattern.
@@ -21,6 +31,7 @@ export function requestContext(logger: Logger): RequestHandler {
     res.setHeader('X-Request-Id', req.id);
     req.log = logger.child({ reqId: req.id });
     const started = process.hrtime.bigint();
+    const url = loggableUrl(req.originalUrl);
 
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -29,7 +40,7 @@ export function requestContext(logger: Logger): RequestHandler {
       const level = res.statusCode >= 500 ? 'error' : QUIET.has(req.path) ? 'debug' : 'info';
       req.log[level](
         {
-          req: { method: req.method, url: req.originalUrl, remoteAddress: req.socket.remoteAddress },
+          req: { method: req.method, url, remoteAddress: req.socket.remoteAddress },
           res: { statusCode: res.statusCode },
           responseTime: Math.round(seconds * 1000),
         },

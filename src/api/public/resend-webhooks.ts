@@ -165,7 +165,7 @@ export function resendWebhooksRouter(deps: AppDeps): Router {
         siteId: send.siteId,
         type,
         sendId: send.id,
-        dedupeKey: sendEventKey(type, send.id),
+        dedupeKey: sendEventKey(type, send.id, data),
         occurredAt: occurredAt(event.created_at),
         data,
       });

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { and, eq } from 'drizzle-orm';
 import { contacts } from '../../db/schema.js';
 import { createLinkTokens, type UnsubscribeToken } from '../../mail/links.js';
-import { recordEmailEvent, sendEventKey } from '../../services/email-events.js';
+import { recordEmailEvent, unsubscribeEventKey } from '../../services/email-events.js';
 import type { AppDeps } from '../deps.js';
 import { sendPage } from './page.js';
 import './unsubscribe.schema.js';
@@ -15,7 +15,8 @@ const INVALID = { title: 'Link not valid', message: 'This unsubscribe link is no
  * links; POST unsubscribes at once. POST is also the RFC 8058 one-click request a mailbox provider
  * sends from the List-Unsubscribe-Post header (body `List-Unsubscribe=One-Click`, urlencoded or
  * multipart). The signed token alone authorises it, so the body is not read: whatever form the
- * provider posts, the unsubscribe happens with no further click.
+ * provider posts, the unsubscribe happens with no further click. The link keeps working: a contact who
+ * resubscribed and uses it again is unsubscribed again.
  */
 export function unsubscribeRouter(deps: AppDeps): Router {
   const router = Router();
@@ -23,7 +24,7 @@ export function unsubscribeRouter(deps: AppDeps): Router {
 
   async function contactOf(token: UnsubscribeToken) {
     const [contact] = await deps.db
-      .select({ id: contacts.id, email: contacts.email, status: contacts.status })
+      .select({ id: contacts.id, email: contacts.email, status: contacts.status, subscribedAt: contacts.subscribedAt })
       .from(contacts)
       .where(and(eq(contacts.siteId, token.siteId), eq(contacts.id, token.contactId)));
     return contact ?? null;
@@ -36,8 +37,8 @@ export function unsubscribeRouter(deps: AppDeps): Router {
       sendPage(res, 404, INVALID);
       return;
     }
-    if (contact.status === 'unsubscribed') {
-      sendPage(res, 200, { title: 'You are unsubscribed', message: `${contact.email} will not receive these emails any more.` });
+    if (contact.status !== 'subscribed') {
+      sendUnsubscribed(res, contact.email);
       return;
     }
     // No action attribute: the form posts back to this very URL, token included.
@@ -55,17 +56,25 @@ export function unsubscribeRouter(deps: AppDeps): Router {
       sendPage(res, 404, INVALID);
       return;
     }
-    // Sets the contact unsubscribed, counts it on the campaign and ends the contact's enrollments; once
-    // per send, so a second click (or the provider's one-click after the page's) changes nothing.
-    await recordEmailEvent(deps, {
-      siteId: token.siteId,
-      type: 'unsubscribed',
-      sendId: token.sendId,
-      contactId: contact.id,
-      dedupeKey: sendEventKey('unsubscribed', token.sendId),
-    });
-    sendPage(res, 200, { title: 'You are unsubscribed', message: `${contact.email} will not receive these emails any more.` });
+    // An unsubscribe event is a status change: a click while not subscribed (a repeat, or a bounced
+    // address) records nothing. Otherwise it sets the contact unsubscribed, counts it on the campaign
+    // (once per send) and ends the contact's enrollments. Concurrent clicks (the provider's one-click and
+    // the page's button) read the same subscription, so share one dedupe key and record one event.
+    if (contact.status === 'subscribed') {
+      await recordEmailEvent(deps, {
+        siteId: token.siteId,
+        type: 'unsubscribed',
+        sendId: token.sendId,
+        contactId: contact.id,
+        dedupeKey: unsubscribeEventKey(token.sendId, contact.subscribedAt),
+      });
+    }
+    sendUnsubscribed(res, contact.email);
   });
 
   return router;
+}
+
+function sendUnsubscribed(res: Response, email: string): void {
+  sendPage(res, 200, { title: 'You are unsubscribed', message: `${email} will not receive these emails any more.` });
 }

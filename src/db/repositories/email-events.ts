@@ -28,8 +28,17 @@ const eventSendColumns = {
   stepId: sends.stepId,
 };
 
-export async function getEventSend(db: DbOrTx, siteId: number, sendId: number): Promise<EventSend | null> {
-  const [row] = await db.select(eventSendColumns).from(sends).where(and(eq(sends.siteId, siteId), eq(sends.id, sendId)));
+/**
+ * The send an event is about, locked until the transaction ends: events about one send then apply one
+ * at a time, so a check such as "already counted on the campaign for this send" cannot miss a
+ * concurrent event of the send (a soft and a hard bounce arriving together count once).
+ */
+export async function lockEventSend(tx: DbOrTx, siteId: number, sendId: number): Promise<EventSend | null> {
+  const [row] = await tx
+    .select(eventSendColumns)
+    .from(sends)
+    .where(and(eq(sends.siteId, siteId), eq(sends.id, sendId)))
+    .for('update');
   return row ?? null;
 }
 
@@ -149,8 +158,8 @@ const CAMPAIGN_COUNTERS = {
 
 /**
  * Counts an event on its campaign, once per send and type: an event of the same type recorded for the
- * send under another dedupe key (say, our own pixel and Resend's `email.opened`) does not count twice.
- * Must run in the transaction that inserted `event`.
+ * send under another dedupe key (our own pixel and Resend's `email.opened`; a soft and a hard bounce)
+ * does not count twice. Must run in the transaction that inserted `event`, with the send locked.
  */
 export async function countOnCampaign(db: DbOrTx, event: EmailEventRow): Promise<boolean> {
   if (event.campaignId === null || event.sendId === null || !Object.hasOwn(CAMPAIGN_COUNTERS, event.type)) return false;
