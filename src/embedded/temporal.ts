@@ -68,6 +68,9 @@ export async function startEmbeddedTemporal(opts: EmbeddedTemporalOptions): Prom
     // One SQLite connection serves everything; WAL and no fsync per commit make it several times faster.
     '--sqlite-pragma', 'journal_mode=WAL',
     '--sqlite-pragma', 'synchronous=OFF',
+    // A workflow task that schedules an activity gets the activity task back in its answer (the
+    // worker polls the same queue), saving a matching round trip per sequence step or batch.
+    '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
     '--log-format', 'json',
     '--log-level', 'warn',
     ...(uiPort === false ? ['--headless'] : ['--ui-port', String(uiPort)]),
