@@ -26,6 +26,7 @@ interface Service {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   entrypoint?: string | string[];
   command?: string | string[];
+  volumes?: string[];
 }
 
 interface ComposeFile {
@@ -290,6 +291,17 @@ describe('docker-compose.yml', () => {
     for (const [type, names] of Object.entries(perType)) {
       expect(names.length, `${type} attributes ${names.join(', ')}`).toBeLessThanOrEqual(slots[type] ?? 0);
     }
+  });
+
+  it('gives the Temporal server the dynamic config in deploy/ (eager activity dispatch, as the embedded dev server has)', () => {
+    const temporal = service('temporal');
+    const target = envOf('temporal').DYNAMIC_CONFIG_FILE_PATH;
+    const mount = (temporal.volumes ?? []).find((v) => v.split(':')[1] === target);
+    expect(mount, 'a volume mounted at DYNAMIC_CONFIG_FILE_PATH').toBeDefined();
+    const source = mount!.split(':')[0]!;
+    expect(existsSync(path.join(root, source)), source).toBe(true);
+    const dynamicConfig = parse(read(source)) as Record<string, { value: unknown }[]>;
+    expect(dynamicConfig['system.enableActivityEagerExecution']).toEqual([{ value: true }]);
   });
 
   it('lets the worker scale out: no published ports and no fixed container name', () => {

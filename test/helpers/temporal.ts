@@ -49,16 +49,17 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
  * are told to continue as new, so a small test run crosses several runs.
  */
 export async function createDevServerEnv(opts: { suggestContinueAsNewAfter?: number } = {}): Promise<TestWorkflowEnvironment> {
-  const extraArgs =
-    opts.suggestContinueAsNewAfter === undefined
-      ? {}
-      : { extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${opts.suggestContinueAsNewAfter}`] };
+  // Eager activity dispatch as in production (src/embedded/temporal.ts, deploy/temporal-dynamicconfig.yaml).
+  const extraArgs = [
+    '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    ...(opts.suggestContinueAsNewAfter === undefined ? [] : ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${opts.suggestContinueAsNewAfter}`]),
+  ];
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: toolPath('temporalCliPath') },
       ui: false,
       searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-      ...extraArgs,
+      extraArgs,
       log: { format: 'json', level: 'error' },
     },
   });
