@@ -1,10 +1,12 @@
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
 /**
- * Tests that start a Temporal server (time-skipping or dev server) are heavy on 2 cores and the SDK
- * gives a server only 5 s to come up, so they run one file at a time, after the database/HTTP tests
- * (which run in parallel). Put such a test under test/workflows, test/e2e or test/cli, or name it
- * `*.temporal.test.ts`.
+ * Tests that start a Temporal server (time-skipping or dev server) run after the database/HTTP tests,
+ * two files at a time: most of their wall time is spent waiting (timeouts after a killed worker,
+ * timers), so two at once keep 2 cores busy, and more would crowd the 5 s the SDK gives a server to
+ * come up. Put such a test under test/workflows, test/e2e or test/cli, or name it `*.temporal.test.ts`.
+ * Each file has its own servers and database; time-skipping waits must stay one at a time within a file
+ * (see resultsInTurn in test/workflows/enrollment.test.ts).
  */
 const temporalTests = ['test/workflows/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/**/*.temporal.test.ts'];
 /** The fault-injection suite has its own config and command (vitest.faults.config.ts, `npm run test:faults`). */
@@ -27,7 +29,7 @@ export default defineConfig({
         test: { ...shared, name: 'unit', include: ['test/**/*.test.ts'], exclude: [...temporalTests, faultTests], sequence: { groupOrder: 0 } },
       },
       {
-        test: { ...shared, name: 'temporal', include: temporalTests, exclude: [faultTests], fileParallelism: false, sequence: { groupOrder: 1 } },
+        test: { ...shared, name: 'temporal', include: temporalTests, exclude: [faultTests], fileParallelism: true, maxWorkers: 2, sequence: { groupOrder: 1 } },
       },
     ],
   },
