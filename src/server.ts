@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from './api/app.js';
+import { startIdempotencyPurge } from './api/idempotency-purge.js';
 
 export interface RunningApi {
   /** Base URL clients can use (`http://localhost:3000` when bound to all interfaces). */
@@ -51,6 +52,7 @@ export async function startApi(
   const displayHost = ['0.0.0.0', '::', ''].includes(opts.host) ? 'localhost' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${displayHost}:${port}`;
   deps.logger.info({ url }, 'API listening');
+  const stopPurge = startIdempotencyPurge(deps.db, deps.logger);
 
   let closing: Promise<void> | undefined;
   // A keep-alive socket that finishes its last response while we close would otherwise stay open
@@ -63,6 +65,7 @@ export async function startApi(
   return {
     url,
     close() {
+      // The purge in flight finishes too: the caller closes the database next.
       closing ??= new Promise<void>((resolve, reject) => {
         const force = setTimeout(() => server.closeAllConnections(), opts.graceMs ?? DEFAULT_GRACE_MS);
         force.unref();
@@ -72,7 +75,7 @@ export async function startApi(
           else resolve();
         });
         server.closeIdleConnections();
-      });
+      }).finally(stopPurge);
       return closing;
     },
   };

@@ -215,7 +215,8 @@ export const idempotencyKeys = pgTable(
     body: jsonb('body'),
     createdAt: timestamps.createdAt,
   },
-  (t) => [primaryKey({ columns: [t.siteId, t.key] })],
+  // created_at: the hourly purge of expired keys (src/api/idempotency-purge.ts).
+  (t) => [primaryKey({ columns: [t.siteId, t.key] }), index('idempotency_keys_created_at_idx').on(t.createdAt)],
 );
 
 

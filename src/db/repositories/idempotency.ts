@@ -5,6 +5,12 @@ import { idempotencyKeys } from '../schema.js';
 /** `status_code` of a claimed key whose request is still running. */
 const PENDING = 0;
 
+/**
+ * How long a stored answer is replayed (as Stripe does): a client retries within minutes or hours, and
+ * after a day the same key may name a new request. Older rows are purged by {@link purgeExpiredIdempotencyKeys}.
+ */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+
 export interface IdempotencyScope {
   siteId: number;
   key: string;
@@ -20,9 +26,15 @@ export type IdempotencyClaim =
 /**
  * Claims `(site, key)` for a request, or reports what an earlier request with that key left. The
  * claim is an insert, so of two concurrent requests exactly one runs. A claim older than
- * `staleAfterMs` whose request never finished (the process died) is taken over.
+ * `staleAfterMs` whose request never finished (the process died) is taken over, and so is an answer
+ * older than `ttlMs` (expired, though not purged yet).
  */
-export async function claimIdempotencyKey(db: DbOrTx, scope: IdempotencyScope, staleAfterMs = 60_000): Promise<IdempotencyClaim> {
+export async function claimIdempotencyKey(
+  db: DbOrTx,
+  scope: IdempotencyScope,
+  staleAfterMs = 60_000,
+  ttlMs = IDEMPOTENCY_KEY_TTL_MS,
+): Promise<IdempotencyClaim> {
   for (let attempt = 0; attempt < 2; attempt++) {
     const inserted = await db
       .insert(idempotencyKeys)
@@ -36,20 +48,16 @@ export async function claimIdempotencyKey(db: DbOrTx, scope: IdempotencyScope, s
       .from(idempotencyKeys)
       .where(and(eq(idempotencyKeys.siteId, scope.siteId), eq(idempotencyKeys.key, scope.key)));
     if (!row) continue; // released between our insert and select: try again
-    if (row.statusCode !== PENDING) {
+    const age = Date.now() - row.createdAt.getTime();
+    if (row.statusCode !== PENDING && age < ttlMs) {
       return { state: 'done', method: row.method, path: row.path, statusCode: row.statusCode, body: row.body };
     }
-    if (Date.now() - row.createdAt.getTime() < staleAfterMs) return { state: 'pending', method: row.method, path: row.path };
+    if (row.statusCode === PENDING && age < staleAfterMs) return { state: 'pending', method: row.method, path: row.path };
+    // Expired or abandoned: removed only if it is still that row (a concurrent claim may have replaced it).
+    const cutoff = new Date(Date.now() - (row.statusCode === PENDING ? staleAfterMs : ttlMs));
     await db
       .delete(idempotencyKeys)
-      .where(
-        and(
-          eq(idempotencyKeys.siteId, scope.siteId),
-          eq(idempotencyKeys.key, scope.key),
-          eq(idempotencyKeys.statusCode, PENDING),
-          lt(idempotencyKeys.createdAt, new Date(Date.now() - staleAfterMs)),
-        ),
-      );
+      .where(and(eq(idempotencyKeys.siteId, scope.siteId), eq(idempotencyKeys.key, scope.key), lt(idempotencyKeys.createdAt, cutoff)));
   }
   return { state: 'pending', method: scope.method, path: scope.path };
 }
@@ -69,8 +77,19 @@ export async function releaseIdempotencyKey(db: DbOrTx, siteId: number, key: str
     .where(and(eq(idempotencyKeys.siteId, siteId), eq(idempotencyKeys.key, key), eq(idempotencyKeys.statusCode, PENDING)));
 }
 
-/** Housekeeping: drops stored answers older than `before`. Returns how many were removed. */
-export async function deleteIdempotencyKeysBefore(db: DbOrTx, before: Date): Promise<number> {
-  const rows = await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)).returning({ key: idempotencyKeys.key });
-  return rows.length;
+/**
+ * Housekeeping: drops keys older than `ttlMs`, `batchSize` rows per statement (short transactions, no
+ * long lock on a big backlog). Returns how many were removed.
+ */
+export async function purgeExpiredIdempotencyKeys(db: DbOrTx, ttlMs = IDEMPOTENCY_KEY_TTL_MS, batchSize = 5_000): Promise<number> {
+  const cutoff = new Date(Date.now() - ttlMs);
+  let total = 0;
+  for (;;) {
+    const result = await db.execute(sql`
+      delete from "idempotency_keys" where ctid in (
+        select ctid from "idempotency_keys" where "created_at" < ${cutoff} limit ${batchSize}
+      )`);
+    total += result.rowCount ?? 0;
+    if ((result.rowCount ?? 0) < batchSize) return total;
+  }
 }
