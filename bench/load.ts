@@ -30,7 +30,7 @@ import { loadAverage, machineInfo } from './lib/machine.js';
 import { sleep } from './lib/proc.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { benchAborted, onCleanup, runBench, tempDir } from './lib/run.js';
-import { startBenchServices, startManagedRole, waitForRole } from './lib/services.js';
+import { startManagedBenchServices, startManagedRole, waitForRole } from './lib/services.js';
 import { round } from './lib/stats.js';
 
 const DURATION = Number(process.env.DURATION ?? 30);
@@ -297,11 +297,7 @@ async function main() {
   const machine = machineInfo();
   const tmp = await tempDir('load');
   process.stderr.write('starting PostgreSQL and the Temporal dev server…\n');
-  const { pg, temporal, fake, apiPort } = await startBenchServices(tmp);
-  onCleanup('stop PostgreSQL', () => pg.stop());
-  onCleanup('stop Temporal', () => temporal.stop());
-  // The fake Resend is started by the shared set-up; the log config here never calls it.
-  onCleanup('stop fake Resend', () => fake.close());
+  const { pg, temporal, apiPort } = await startManagedBenchServices(tmp);
 
   const database = createDatabase(pg.databaseUrl, { max: 2 });
   const unregisterPool = onCleanup('close pool', () => database.close());

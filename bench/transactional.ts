@@ -30,7 +30,7 @@ import { machineInfo } from './lib/machine.js';
 import { memoryOf } from './lib/proc.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { onCleanup, runBench, since, tempDir } from './lib/run.js';
-import { spawnTidingsRole, startBenchServices, type RoleProcess } from './lib/services.js';
+import { spawnTidingsRole, startManagedBenchServices, type RoleProcess } from './lib/services.js';
 import { round, summarize, type Summary } from './lib/stats.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 500);
@@ -184,10 +184,7 @@ async function main() {
   const machine = machineInfo();
   const tmp = await tempDir('transactional');
   process.stderr.write('starting PostgreSQL, the Temporal dev server and the fake Resend…\n');
-  const { pg, temporal, fake, apiPort } = await startBenchServices(tmp);
-  onCleanup('stop PostgreSQL', () => pg.stop());
-  onCleanup('stop Temporal', () => temporal.stop());
-  onCleanup('stop fake Resend', () => fake.close());
+  const { pg, temporal, fake, apiPort } = await startManagedBenchServices(tmp);
   const arrivals = arrivalClock(fake);
 
   const database = createDatabase(pg.databaseUrl, { max: 2 });

@@ -35,7 +35,7 @@ import { campaigns, contacts, emailEvents, providerWebhookReceipts, sends } from
 import { loadAverage, machineInfo } from './lib/machine.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { benchAborted, onCleanup, runBench, tempDir } from './lib/run.js';
-import { startBenchServices, startManagedRole, waitForRole } from './lib/services.js';
+import { startManagedBenchServices, startManagedRole, waitForRole } from './lib/services.js';
 import { round } from './lib/stats.js';
 
 const EVENTS = Number(process.env.EVENTS ?? 10_000);
@@ -217,11 +217,7 @@ async function main() {
   const machine = machineInfo();
   const tmp = await tempDir('webhooks');
   process.stderr.write('starting PostgreSQL and the Temporal dev server…\n');
-  const { pg, temporal, fake, apiPort } = await startBenchServices(tmp);
-  onCleanup('stop PostgreSQL', () => pg.stop());
-  onCleanup('stop Temporal', () => temporal.stop());
-  // Started by the shared set-up; nothing here sends mail.
-  onCleanup('stop fake Resend', () => fake.close());
+  const { pg, temporal, apiPort } = await startManagedBenchServices(tmp);
 
   const database = createDatabase(pg.databaseUrl, { max: 4 });
   onCleanup('close pool', () => database.close());

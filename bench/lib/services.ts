@@ -30,6 +30,15 @@ export async function startBenchServices(tmp: string) {
   return { pg, temporal, fake, apiPort };
 }
 
+/** {@link startBenchServices}, each service stopped by the run's cleanup (bench/lib/run.ts) on exit or abort. */
+export async function startManagedBenchServices(tmp: string) {
+  const services = await startBenchServices(tmp);
+  onCleanup('stop PostgreSQL', () => services.pg.stop());
+  onCleanup('stop Temporal', () => services.temporal.stop());
+  onCleanup('stop fake Resend', () => services.fake.close());
+  return services;
+}
+
 /** A Tidings process (`src/main.ts` in one role) with its stdout and stderr kept for error messages. */
 export interface RoleProcess {
   child: ChildProcess;

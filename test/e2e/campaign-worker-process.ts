@@ -15,12 +15,9 @@ import { createMailers } from '../../src/mail/from-config.js';
 import { createLogger } from '../../src/logger.js';
 import { createWorkers, runWorkers } from '../../src/worker.js';
 import { TASK_QUEUES } from '../../src/temporal/task-queues.js';
+import { requiredEnv } from '../helpers/env.js';
 
-const env = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-};
+const env = requiredEnv;
 
 const database = createDatabase(env('DATABASE_URL'), { max: 8 });
 const logger = createLogger('warn');

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedList } from '../workflows/campaign-fixtures.js';
+import { describe, expect, it } from 'vitest';
 import {
   campaignView,
   createCampaign,
   expectCampaignSentExactlyOnce,
   log,
   seededRandom,
-  startRig,
+  seedAudience,
+  useRig,
   waitFor,
   waitForCampaignEnd,
   type Rig,
@@ -21,12 +21,7 @@ import {
 const TOTAL = 20_000;
 let rig: Rig;
 
-beforeAll(async () => {
-  rig = await startRig();
-}, 300_000);
-afterAll(async () => {
-  await rig?.close();
-});
+useRig((started) => (rig = started));
 
 describe('campaign while the worker is killed', () => {
   it('gives each of 20,000 recipients exactly one email although the worker process is SIGKILLed at random points', async () => {
@@ -35,8 +30,7 @@ describe('campaign while the worker is killed', () => {
     const firstCrashAfterCalls = random.between(5, 60);
     log(`plan: ${kills} kills; the first worker kills itself after provider call ${firstCrashAfterCalls}`);
 
-    const { listId } = await seedList(rig.db, rig.siteId, TOTAL, 'killed');
-    const addresses = Array.from({ length: TOTAL }, (_, i) => `killed-${i}@example.com`);
+    const { listId, addresses } = await seedAudience(rig, TOTAL, 'killed');
     const id = await createCampaign(rig, listId, 'Kill test');
     const sent = async () => (await campaignView(rig, id))?.sentCount ?? 0;
 

@@ -6,21 +6,18 @@ import { createDatabase } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { findFreePort } from '../../src/embedded/ports.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/embedded/postgres.js';
-import { seedList } from '../workflows/campaign-fixtures.js';
 import {
   campaignView,
   createCampaign,
-  expectCampaignSentExactlyOnce,
+  expectRecoveredExactlyOnce,
   expectServiceUnavailable,
   expectUnavailable,
-  exactlyOnceViolations,
   log,
   seededRandom,
+  seedAudience,
   sendTransactional,
   startRig,
-  waitFor,
-  waitForCampaignEnd,
-  waitForSends,
+  waitForFirstEmails,
   type Rig,
 } from './rig.js';
 
@@ -58,12 +55,11 @@ afterAll(async () => {
 describe('PostgreSQL outage', () => {
   it('answers 503 with Retry-After while PostgreSQL is down for 10 s, then finishes the campaign exactly once without a worker restart', async () => {
     const random = seededRandom('postgres outage');
-    const { listId } = await seedList(rig.db, rig.siteId, TOTAL, 'outage');
-    const addresses = Array.from({ length: TOTAL }, (_, i) => `outage-${i}@example.com`);
+    const { listId, addresses } = await seedAudience(rig, TOTAL, 'outage');
     const worker = await rig.startWorker();
     const id = await createCampaign(rig, listId, 'Outage test', THROTTLE);
 
-    await waitFor('the campaign to start sending', async () => ((await campaignView(rig, id))?.sentCount ?? 0) > 0, 120_000, 100);
+    await waitForFirstEmails(rig, id);
     const delayMs = random.between(0, 2_000);
     await sleep(delayMs);
     const before = await campaignView(rig, id);
@@ -110,20 +106,7 @@ describe('PostgreSQL outage', () => {
 
     postgres = await startEmbeddedPostgres(options);
     log(`PostgreSQL back after ${Date.now() - stoppedAt} ms; answers while down: ${seen.join(' ')}`);
-    await waitFor('readiness after the outage', async () => (await rig.root('GET', '/readyz')).status === 200, 60_000, 250);
-    // The client retries with the same Idempotency-Key and the email goes out once.
-    const retried = await sendTransactional(rig, 'outage-transactional@example.com', 'During the outage');
-    expect(retried.status, retried.text).toBe(202);
-
-    const end = await waitForCampaignEnd(rig, id, { timeoutMs: 300_000, stallMs: 90_000, worker });
-    log(`campaign ${end.status}: ${end.sentCount} sent`);
-    expect(worker.child.exitCode, `the worker process survived the outage:\n${worker.output()}`).toBeNull();
-    expect(worker.child.signalCode).toBeNull();
-    await expectCampaignSentExactlyOnce(rig, id, addresses);
-
-    const statuses = await waitForSends(rig, [retried.body.data.sendId], 120_000);
-    expect([...statuses.values()]).toEqual(['sent']);
-    const transactional = rig.fake.emails.filter((e) => e.payload.subject === 'During the outage');
-    expect(exactlyOnceViolations(transactional, ['outage-transactional@example.com'])).toEqual([]);
+    // The client retries with the same Idempotency-Key; the campaign and that send each go out exactly once.
+    await expectRecoveredExactlyOnce(rig, { outage: 'outage', campaignId: id, addresses, worker, retry: { to: 'outage-transactional@example.com', subject: 'During the outage' } });
   }, 600_000);
 });

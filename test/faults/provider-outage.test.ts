@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakeResendMode } from '../helpers/fake-resend.js';
-import { seedList } from '../workflows/campaign-fixtures.js';
 import {
   campaignView,
   createCampaign,
@@ -10,8 +9,9 @@ import {
   log,
   seededRandom,
   sendTransactional,
-  startRig,
-  waitFor,
+  seedAudience,
+  useRig,
+  waitForFirstEmails,
   waitForCampaignEnd,
   waitForSends,
   type Rig,
@@ -29,12 +29,7 @@ const TRANSACTIONAL_PER_PHASE = 6;
 const FAULTS: FakeResendMode[] = ['server_error', 'rate_limited', 'hang_after_accept', 'hang'];
 let rig: Rig;
 
-beforeAll(async () => {
-  rig = await startRig();
-}, 300_000);
-afterAll(async () => {
-  await rig?.close();
-});
+useRig((started) => (rig = started));
 
 describe('provider faults', () => {
   it('delivers every campaign and transactional email exactly once, and none fails for good, after the provider answered 500, 429 and timed out for a while', async () => {
@@ -46,11 +41,10 @@ describe('provider faults', () => {
       .map(({ mode, ms }) => ({ mode, ms }));
     log(`plan: ${phases.map((p) => `${p.mode} ${p.ms} ms`).join(', ')}`);
 
-    const { listId } = await seedList(rig.db, rig.siteId, TOTAL, 'flaky');
-    const addresses = Array.from({ length: TOTAL }, (_, i) => `flaky-${i}@example.com`);
+    const { listId, addresses } = await seedAudience(rig, TOTAL, 'flaky');
     const worker = await rig.startWorker({ PROVIDER_TIMEOUT_MS: '2000' });
     const id = await createCampaign(rig, listId, 'Provider test', THROTTLE);
-    await waitFor('the campaign to start sending', async () => ((await campaignView(rig, id))?.sentCount ?? 0) > 0, 120_000, 50);
+    await waitForFirstEmails(rig, id, 50);
 
     const firstFaultyRequest = rig.fake.requests.length;
     const sendIds: number[] = [];

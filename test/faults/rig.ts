@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { inArray, sql } from 'drizzle-orm';
-import { expect, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import type { Db } from '../../src/db/client.js';
@@ -22,7 +22,7 @@ import { httpClient } from '../api/support.js';
 import { createTestDb } from '../helpers/db.js';
 import { startFakeResend, type AcceptedEmail, type FakeResend } from '../helpers/fake-resend.js';
 import { getWorkflowBundle } from '../helpers/temporal.js';
-import { resendConfig } from '../workflows/campaign-fixtures.js';
+import { resendConfig, seedList } from '../workflows/campaign-fixtures.js';
 
 /*
  * The fault suite's stack: a Temporal dev server we start ourselves (so it can be stopped and started
@@ -84,6 +84,24 @@ export interface RigOptions {
   database?: RigDatabase;
   /** Extra env for the API config (loadConfig). */
   apiEnv?: Record<string, string>;
+}
+
+/** One rig for the test file: started before its tests and closed after them; `onStarted` receives it. */
+export function useRig(onStarted: (rig: Rig) => void): void {
+  let rig: Rig | undefined;
+  beforeAll(async () => {
+    rig = await startRig();
+    onStarted(rig);
+  }, 300_000);
+  afterAll(async () => {
+    await rig?.close();
+  });
+}
+
+/** `total` subscribed contacts `<prefix>-<i>@example.com` in one new list, and their addresses in order. */
+export async function seedAudience(rig: Rig, total: number, prefix: string): Promise<{ listId: number; addresses: string[] }> {
+  const { listId } = await seedList(rig.db, rig.siteId, total, prefix);
+  return { listId, addresses: Array.from({ length: total }, (_, i) => `${prefix}-${i}@example.com`) };
 }
 
 /** Starts the stack; on failure, whatever was started is stopped again. */
@@ -272,6 +290,11 @@ export async function campaignView(rig: Rig, id: number): Promise<Json | null> {
   return res.body.data;
 }
 
+/** Waits until the campaign has sent its first emails (the moment a fault is injected after). */
+export async function waitForFirstEmails(rig: Rig, id: number, intervalMs = 100): Promise<void> {
+  await waitFor('the campaign to start sending', async () => ((await campaignView(rig, id))?.sentCount ?? 0) > 0, 120_000, intervalMs);
+}
+
 /**
  * Waits until the campaign has left `sending`; fails early if its sentCount stops moving for
  * `stallMs`, with the workflow's pending activities in the message.
@@ -393,4 +416,29 @@ export async function waitForSends(rig: Rig, ids: number[], timeoutMs: number): 
     throw new Error(`${err.message}: ${JSON.stringify(Object.fromEntries(statuses))}`);
   });
   return statuses;
+}
+
+/**
+ * What must hold once a dependency is back: the API is ready again, the client's retry of a send
+ * refused during the outage (same Idempotency-Key) is accepted and delivered once, the campaign ends
+ * with every recipient emailed exactly once, and the worker process survived without a restart.
+ */
+export async function expectRecoveredExactlyOnce(
+  rig: Rig,
+  opts: { outage: string; campaignId: number; addresses: string[]; worker: WorkerProcess; retry: { to: string; subject: string } },
+): Promise<void> {
+  await waitFor(`readiness after the ${opts.outage}`, async () => (await rig.root('GET', '/readyz')).status === 200, 60_000, 250);
+  const retried = await sendTransactional(rig, opts.retry.to, opts.retry.subject);
+  expect(retried.status, retried.text).toBe(202);
+
+  const end = await waitForCampaignEnd(rig, opts.campaignId, { timeoutMs: 300_000, stallMs: 90_000, worker: opts.worker });
+  log(`campaign ${end.status}: ${end.sentCount} sent`);
+  expect(opts.worker.child.exitCode, `the worker process survived the ${opts.outage}:\n${opts.worker.output()}`).toBeNull();
+  expect(opts.worker.child.signalCode).toBeNull();
+  await expectCampaignSentExactlyOnce(rig, opts.campaignId, opts.addresses);
+
+  const statuses = await waitForSends(rig, [retried.body.data.sendId], 120_000);
+  expect([...statuses.values()]).toEqual(['sent']);
+  const transactional = rig.fake.emails.filter((e) => e.payload.subject === opts.retry.subject);
+  expect(exactlyOnceViolations(transactional, [opts.retry.to])).toEqual([]);
 }

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedList } from '../workflows/campaign-fixtures.js';
-import { exactlyOnceViolations, log, seededRandom, startRig, waitFor, type Json, type Rig, type WorkerProcess } from './rig.js';
+import { describe, expect, it } from 'vitest';
+import { exactlyOnceViolations, log, seededRandom, seedAudience, useRig, waitFor, type Json, type Rig, type WorkerProcess } from './rig.js';
 
 // 2,000 running sequences (a welcome email at once, a follow-up one minute later) while the worker
 // process is SIGKILLed at random points: during the welcome emails, while journeys sleep or send the
@@ -15,12 +14,7 @@ const STEPS = [
 ];
 let rig: Rig;
 
-beforeAll(async () => {
-  rig = await startRig();
-}, 300_000);
-afterAll(async () => {
-  await rig?.close();
-});
+useRig((started) => (rig = started));
 
 const emailsWithSubject = (subject: string) => rig.fake.emails.filter((e) => e.payload.subject === subject).length;
 
@@ -28,8 +22,7 @@ describe('sequences while the worker is killed', () => {
   it('completes 2,000 two-step journeys with exactly one email per step although the worker process is SIGKILLed at random points', async () => {
     const random = seededRandom('sequence worker kills');
 
-    const { listId } = await seedList(rig.db, rig.siteId, TOTAL, 'journey');
-    const addresses = Array.from({ length: TOTAL }, (_, i) => `journey-${i}@example.com`);
+    const { listId, addresses } = await seedAudience(rig, TOTAL, 'journey');
     const created = await rig.call('POST', '/sequences', { body: { name: 'Onboarding under fire', sendingConfigId: rig.configId } });
     expect(created.status, created.text).toBe(201);
     const sequenceId: number = created.body.data.id;

@@ -1,20 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedList } from '../workflows/campaign-fixtures.js';
+import { describe, expect, it } from 'vitest';
 import {
   campaignView,
   createCampaign,
-  expectCampaignSentExactlyOnce,
+  expectRecoveredExactlyOnce,
   expectServiceUnavailable,
   expectUnavailable,
-  exactlyOnceViolations,
   log,
   seededRandom,
   sendTransactional,
-  startRig,
-  waitFor,
-  waitForCampaignEnd,
-  waitForSends,
+  seedAudience,
+  useRig,
+  waitForFirstEmails,
   type Rig,
 } from './rig.js';
 
@@ -27,22 +24,16 @@ const TOTAL = 5_000;
 const THROTTLE = 400;
 let rig: Rig;
 
-beforeAll(async () => {
-  rig = await startRig();
-}, 300_000);
-afterAll(async () => {
-  await rig?.close();
-});
+useRig((started) => (rig = started));
 
 describe('Temporal dev server restart', () => {
   it('finishes a campaign exactly once across a restart of the Temporal server, and the API answers 503 while it is down', async () => {
     const random = seededRandom('temporal restart');
-    const { listId } = await seedList(rig.db, rig.siteId, TOTAL, 'restart');
-    const addresses = Array.from({ length: TOTAL }, (_, i) => `restart-${i}@example.com`);
+    const { listId, addresses } = await seedAudience(rig, TOTAL, 'restart');
     const worker = await rig.startWorker();
     const id = await createCampaign(rig, listId, 'Restart test', THROTTLE);
 
-    await waitFor('the campaign to start sending', async () => ((await campaignView(rig, id))?.sentCount ?? 0) > 0, 120_000, 100);
+    await waitForFirstEmails(rig, id);
     const delayMs = random.between(0, 2_000);
     await sleep(delayMs);
     const downFor = random.between(5_000, 10_000);
@@ -63,20 +54,7 @@ describe('Temporal dev server restart', () => {
 
     await rig.startTemporal();
     log(`Temporal server back after ${Date.now() - stoppedAt} ms`);
-    await waitFor('readiness after the restart', async () => (await rig.root('GET', '/readyz')).status === 200, 60_000, 250);
-    // The client retries with the same Idempotency-Key: the send recorded during the outage goes out once.
-    const retried = await sendTransactional(rig, 'restart-transactional@example.com', 'During the restart');
-    expect(retried.status, retried.text).toBe(202);
-
-    const end = await waitForCampaignEnd(rig, id, { timeoutMs: 300_000, stallMs: 90_000, worker });
-    log(`campaign ${end.status}: ${end.sentCount} sent`);
-    expect(worker.child.exitCode, `the worker process survived the restart:\n${worker.output()}`).toBeNull();
-    expect(worker.child.signalCode).toBeNull();
-    await expectCampaignSentExactlyOnce(rig, id, addresses);
-
-    const statuses = await waitForSends(rig, [retried.body.data.sendId], 120_000);
-    expect([...statuses.values()]).toEqual(['sent']);
-    const transactional = rig.fake.emails.filter((e) => e.payload.subject === 'During the restart');
-    expect(exactlyOnceViolations(transactional, ['restart-transactional@example.com'])).toEqual([]);
+    // The client retries with the same Idempotency-Key; the campaign and that send each go out exactly once.
+    await expectRecoveredExactlyOnce(rig, { outage: 'restart', campaignId: id, addresses, worker, retry: { to: 'restart-transactional@example.com', subject: 'During the restart' } });
   }, 600_000);
 });

@@ -11,12 +11,9 @@ import { createActivities } from '../../activities/index.js';
 import { createDatabase } from '../../src/db/client.js';
 import { createLogger } from '../../src/logger.js';
 import { createWorkers, runWorkers } from '../../src/worker.js';
+import { requiredEnv } from '../helpers/env.js';
 
-const env = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-};
+const env = requiredEnv;
 
 const database = createDatabase(env('DATABASE_URL'), { max: 4 });
 const logger = createLogger('warn');
