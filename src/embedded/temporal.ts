@@ -177,13 +177,23 @@ async function waitUntilReady(o: {
   }
 }
 
-async function lastLogError(logFile: string): Promise<string | null> {
+/**
+ * The line of the dev server's log that says why it stopped: an error entry (its JSON levels are
+ * upper case), a Go panic, or the CLI's own "Error: ..." line; null when none is there.
+ */
+export async function lastLogError(logFile: string): Promise<string | null> {
   const text = await readFile(logFile, 'utf8').catch(() => '');
-  const lines = text.trim().split('\n').slice(-30).reverse();
-  for (const line of lines) {
+  const lines = text.trim().split('\n');
+  // A panic prints its message first and then every goroutine's stack, so look for it anywhere.
+  const panic = lines.find((line) => /^(panic|fatal error): /.test(line));
+  if (panic) return panic.trim().slice(0, 300);
+  for (const line of lines.slice(-30).reverse()) {
     try {
-      const entry = JSON.parse(line) as { level?: string; msg?: string; error?: string };
-      if (entry.level === 'error' || entry.level === 'fatal') return [entry.msg, entry.error].filter(Boolean).join(': ');
+      // The server logs `msg`; the Web UI's web framework logs `message`.
+      const entry = JSON.parse(line) as { level?: string; msg?: string; message?: string; error?: string };
+      if (/^(error|fatal|dpanic|panic)$/i.test(entry.level ?? '')) {
+        return [entry.msg ?? entry.message, entry.error].filter(Boolean).join(': ').slice(0, 300);
+      }
     } catch {
       if (/error|failed|panic/i.test(line)) return line.trim().slice(0, 300);
     }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { generateApiKey } from '../../src/domain/api-keys.js';
@@ -69,14 +69,23 @@ export async function startStack(): Promise<RunningStack> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!output.includes('Press Ctrl-C to stop.')) {
     if (child.exitCode !== null || child.signalCode !== null) {
+      // The data dir goes with stop(), so the Temporal log is read first: CI keeps only what we print.
+      const temporalLog = await tail(path.join(dataDir, 'temporal.log'));
       await stop();
-      throw new Error(`npm start exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}`);
+      throw new Error(`npm start exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}${temporalLog}`);
     }
     if (Date.now() > deadline) {
+      const temporalLog = await tail(path.join(dataDir, 'temporal.log'));
       await stop();
-      throw new Error(`npm start was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output}`);
+      throw new Error(`npm start was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output}${temporalLog}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return { url: `http://127.0.0.1:${port}`, key, output: () => output, stop };
+}
+
+/** The last lines of a log file, headed by its name, or '' when there is none. */
+async function tail(file: string, lines = 60): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text ? `\n--- last ${lines} lines of ${file} ---\n${text.trimEnd().split('\n').slice(-lines).join('\n')}\n` : '';
 }
