@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { SecretBox } from '../src/crypto/secret-box.js';
 import type { Db } from '../src/db/client.js';
 import { createMailers, type Mailers } from '../src/mail/from-config.js';
@@ -7,6 +8,7 @@ import { createCampaignActivities } from './campaign.js';
 import { createContactImportActivities } from './contact-import.js';
 import { createEnrollmentActivities } from './enrollment.js';
 import { createSendingActivities } from './sending.js';
+import { createEnrollmentOutboxActivities } from './enrollment-outbox.js';
 import type { Clock } from './support.js';
 import { createWebhookDeliveryActivities } from './webhook-delivery.js';
 
@@ -24,6 +26,8 @@ export interface ActivityDeps {
    */
   links?: Links;
   clock?: Clock;
+  /** A Temporal client, for the one activity that starts workflows (the enrollment-outbox relay). */
+  temporal?: Client;
 }
 
 /** All activities registered on the worker: one factory per feature, merged. Names must not collide. */
@@ -36,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEnrollmentActivities({ ...deps, mailers }),
     ...createCampaignActivities({ ...deps, mailers }),
     ...createWebhookDeliveryActivities(deps),
+    ...createEnrollmentOutboxActivities(deps),
   };
 }
 

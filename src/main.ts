@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDatabase } from './db/client.js';
-import { workflowIds } from './domain/ids.js';
 import { runMigrations } from './db/migrate.js';
 import { createApiKey, ensureApiKey, listApiKeys } from './db/repositories/api-keys.js';
 import { ensureLogSendingConfig } from './db/repositories/sending-configs.js';
@@ -24,9 +24,8 @@ import { createLinks } from './mail/links.js';
 import { createLogger, type Logger } from './logger.js';
 import { startApi } from './server.js';
 import { connectTemporal, registerSearchAttributes } from './temporal/client.js';
-import { TASK_QUEUES } from './temporal/task-queues.js';
+import { ensureOutboxRelays } from './temporal/relays.js';
 import { createWorkers, runWorkers } from './worker.js';
-import type { webhookOutboxWorkflow } from '../workflows/webhook-outbox.js';
 
 type Stop = { name: string; stop: () => Promise<void> };
 
@@ -177,7 +176,7 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
           },
         )
       : Promise.resolve(null),
-    runWorker ? startWorkers(config, database.db, logger) : Promise.resolve(null),
+    runWorker ? startWorkers(config, database.db, temporal.client, logger) : Promise.resolve(null),
   ]);
   // Registered workers-then-API so that shutdown stops the API first, then drains the workers.
   if (workersResult.status === 'fulfilled' && workersResult.value) {
@@ -210,29 +209,19 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
     life.add('runtime.json', () => removeRuntimeInfo(dataDir));
   }
 
-  if (runWorker) {
-    // The outgoing-webhook outbox relay (one per namespace; any worker may ensure it): it starts
-    // deliveries whose workflow could not be started when their event was recorded (Temporal down).
-    temporal.client.workflow
-      .start<typeof webhookOutboxWorkflow>('webhookOutboxWorkflow', {
-        taskQueue: TASK_QUEUES.main,
-        workflowId: workflowIds.webhookOutbox(),
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{}],
-      })
-      .catch((err: unknown) => logger.warn({ err }, 'could not start the webhook outbox relay; stranded webhook deliveries wait for the next start'));
-  }
+  // Not awaited: the relays start in the background and a failure is only logged.
+  if (runWorker) void ensureOutboxRelays(temporal.client, logger);
 
   printBanner({ config, apiUrl: api?.url ?? null, roles: config.TIDINGS_ROLE, newKey, logConfigId: logConfig?.id ?? null });
 }
 
-async function startWorkers(config: Config, db: ReturnType<typeof createDatabase>['db'], logger: Logger) {
+async function startWorkers(config: Config, db: ReturnType<typeof createDatabase>['db'], temporalClient: Client, logger: Logger) {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
   try {
     // The secret is always set by now (generated into the data dir when TIDINGS_SECRET is unset).
     const secretBox = createSecretBox(config.TIDINGS_SECRET!);
     const links = createLinks({ secret: config.TIDINGS_SECRET!, publicUrl: config.PUBLIC_URL! });
-    const workers = await createWorkers({ connection, namespace: config.TEMPORAL_NAMESPACE, db, logger, secretBox, links });
+    const workers = await createWorkers({ connection, namespace: config.TEMPORAL_NAMESPACE, db, logger, secretBox, links, temporal: temporalClient });
     const running = runWorkers(workers);
     // Marked handled now; main() reacts to a failure once start-up has registered the workers.
     running.catch(() => {});

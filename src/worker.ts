@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type Activities } from '../activities/index.js';
 import { createSecretBox, type SecretBox } from './crypto/secret-box.js';
@@ -38,6 +39,8 @@ export interface WorkerDeps {
    * queue asks for that one only.
    */
   taskQueues?: readonly TaskQueue[];
+  /** A Temporal client for activities that start workflows (the enrollment-outbox relay). */
+  temporal?: Client;
 }
 
 /** Per-queue worker tuning: each queue has its own slots, so one kind of work cannot starve the other. */
@@ -98,6 +101,7 @@ export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
       secretBox: deps.secretBox ?? secretBoxFromEnv(),
       mailers: deps.mailers ?? ownMailers,
       links: deps.links ?? linksFromEnv(),
+      temporal: deps.temporal,
     });
   // Bundled once for both workers: webpack is the slow part of a cold start.
   // The runtime's logger, as Worker.create would use: webpack's report joins the process's own logs.

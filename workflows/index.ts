@@ -20,3 +20,5 @@ export { webhookDeliveryWorkflow } from './webhook-delivery.js';
 export type { WebhookDeliveryInput } from './webhook-delivery.js';
 export { webhookOutboxWorkflow } from './webhook-outbox.js';
 export type { WebhookOutboxInput } from './webhook-outbox.js';
+export { enrollmentOutboxWorkflow } from './enrollment-outbox.js';
+export type { EnrollmentOutboxInput } from './enrollment-outbox.js';

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigserial,
   boolean,
   index,
   integer,
@@ -518,6 +519,35 @@ export const enrollments = pgTable(
     index('enrollments_contact_idx').on(t.contactId, t.status),
     index('enrollments_sequence_status_idx').on(t.sequenceId, t.status),
   ],
+);
+
+/**
+ * The outbox of journeys to start. PostgreSQL itself writes a row (triggers on list_members and
+ * contact_tags, migration 0006) in the transaction that adds a contact to a list or a tag, for every
+ * active sequence whose list_add or tag_add trigger that is, whichever way the contact was added (API,
+ * bulk upsert, CSV import); `POST /sequences/:id/enroll` writes one with each enrollment it makes. A
+ * row becomes its enrollment (`enrollmentId` set, in the enrollment's transaction) and is deleted
+ * once that enrollment's workflow has started, so a crash or a Temporal outage in between delays a
+ * journey but neither loses nor doubles it (src/services/enrollment-outbox.ts).
+ */
+export const enrollmentOutbox = pgTable(
+  'enrollment_outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    siteId: siteIdColumn(),
+    sequenceId: integer('sequence_id')
+      .notNull()
+      .references(() => sequences.id, { onDelete: 'cascade' }),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    /** `list_add`, `tag_add` (staged by PostgreSQL) or `api` (an enroll request). */
+    source: text('source').notNull(),
+    /** Set when the row became this enrollment; its workflow may not have started yet. */
+    enrollmentId: integer('enrollment_id').references(() => enrollments.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('enrollment_outbox_contact_idx').on(t.contactId), index('enrollment_outbox_enrollment_idx').on(t.enrollmentId)],
 );
 
 /** What happened at each step of an enrollment (sent, skipped, branch taken, timed out, ...). */

@@ -11,4 +11,6 @@ export const workflowIds = {
   webhookDelivery: (deliveryId: number) => `webhook-delivery:${deliveryId}`,
   /** One per namespace: the relay that starts webhook deliveries stranded by a Temporal outage. */
   webhookOutbox: () => 'webhook-outbox',
+  /** One per namespace: the relay that starts the journeys list_add and tag_add triggers staged. */
+  enrollmentOutbox: () => 'enrollment-outbox',
 } as const;

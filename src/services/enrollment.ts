@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { AppError } from '../api/errors.js';
 import type { DbOrTx } from '../db/client.js';
@@ -12,7 +11,8 @@ import {
   type ContactSource,
   type SkipReason,
 } from '../db/repositories/enrollments.js';
-import { getSequenceRow, sequencesForTrigger, type SequenceRow, type SequenceStatus } from '../db/repositories/sequences.js';
+import { settleEnrollmentStarts, stageEnrollmentStarts } from '../db/repositories/enrollment-outbox.js';
+import { getSequenceRow, sequencesForEvent, type SequenceRow, type SequenceStatus } from '../db/repositories/sequences.js';
 import { workflowIds } from '../domain/ids.js';
 import type { Logger } from '../logger.js';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
@@ -74,7 +74,8 @@ export async function signalEnrollment(temporal: Client, workflowId: string, sig
   }
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** Runs `fn` over `items` with at most `limit` calls in flight, keeping the results in order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const run = async () => {
@@ -97,13 +98,23 @@ async function activeSequence(db: DbOrTx, siteId: number, sequenceId: number): P
   return sequence;
 }
 
-async function startEnrollmentWorkflow(temporal: Client, input: EnrollmentWorkflowInput, workflowId: string): Promise<void> {
+/**
+ * Starts one journey. `reusePolicy` REJECT_DUPLICATE (the enrollment-outbox relay) also refuses an id whose
+ * workflow already finished, for a caller that cannot tell "never started" from "started and done".
+ */
+export async function startEnrollmentWorkflow(
+  temporal: Client,
+  input: EnrollmentWorkflowInput,
+  workflowId: string,
+  reusePolicy?: 'REJECT_DUPLICATE',
+): Promise<void> {
   await withDeadline(temporal, () => temporal.workflow.start<typeof enrollmentWorkflow>(ENROLLMENT_WORKFLOW, {
     workflowId,
     taskQueue: TASK_QUEUES.main,
     args: [input],
     // A retried request that finds this run's workflow already started attaches to it: never two journeys.
     workflowIdConflictPolicy: 'USE_EXISTING',
+    ...(reusePolicy ? { workflowIdReusePolicy: reusePolicy } : {}),
     typedSearchAttributes: [
       { key: SEARCH_ATTRIBUTES.SiteId, value: input.siteId },
       { key: SEARCH_ATTRIBUTES.SequenceId, value: String(input.sequenceId) },
@@ -132,16 +143,22 @@ export async function enrollContacts(
   const sequence = input.sequence ?? (await activeSequence(db, input.siteId, input.sequenceId));
   const plan = await planEnrollment(db, input.siteId, sequence, input.contactIds);
   const emailOf = new Map(plan.eligible.map((e) => [e.contactId, e.email]));
-  const rows = await insertEnrollments(
-    db,
-    plan.eligible.map((e) => ({
-      siteId: input.siteId,
-      sequenceId: sequence.id,
-      contactId: e.contactId,
-      run: e.run,
-      workflowId: workflowIds.enrollment(sequence.id, e.contactId, e.run),
-    })),
-  );
+  // The rows and their staged starts commit together: if this process dies before the starts below,
+  // the enrollment-outbox relay starts the journeys instead of leaving them active with no workflow.
+  const rows = await db.transaction(async (tx) => {
+    const inserted = await insertEnrollments(
+      tx,
+      plan.eligible.map((e) => ({
+        siteId: input.siteId,
+        sequenceId: sequence.id,
+        contactId: e.contactId,
+        run: e.run,
+        workflowId: workflowIds.enrollment(sequence.id, e.contactId, e.run),
+      })),
+    );
+    await stageEnrollmentStarts(tx, inserted.map((r) => ({ siteId: input.siteId, sequenceId: sequence.id, contactId: r.contactId, enrollmentId: r.id })));
+    return inserted;
+  });
   const inserted = new Set(rows.map((r) => r.contactId));
   // Lost the race to a concurrent request: that one enrolled the contact.
   const raced = plan.eligible.filter((e) => !inserted.has(e.contactId)).map((e) => e.contactId);
@@ -163,6 +180,11 @@ export async function enrollContacts(
     const error = outcomes.find((e) => e !== undefined);
     const message = error instanceof Error ? error.message : String(error);
     await markStartFailed(db, failedRows.map((r) => r.id), message);
+  }
+  // Started, or marked failed for the client's retry: either way nothing is left for the relay.
+  await settleEnrollmentStarts(db, rows.map((r) => r.id));
+  if (failedRows.length) {
+    const error = outcomes.find((e) => e !== undefined);
     deps.logger?.error(
       { err: error, sequenceId: sequence.id, contactIds: failedRows.map((r) => r.contactId) },
       'enrollment workflows could not be started; their rows are marked failed',
@@ -249,76 +271,23 @@ export async function signalSequenceStatus(deps: EnrollmentDeps, sequenceId: num
   return signalled;
 }
 
-export type TriggerEvent = { type: 'list_add'; listIds: number[] } | { type: 'tag_add'; tagNames: string[] } | { type: 'event'; name: string };
-
 /**
- * Enrolls contacts into every active sequence whose trigger matches what just happened to them.
- * Errors propagate (the caller decides between 503 and log-and-retry).
+ * Enrolls a contact into every active sequence triggered by the named event it just did. Errors
+ * propagate: POST /contacts/:id/events answers 503 and records nothing, so the client's retry
+ * redoes it. (list_add and tag_add triggers go through the outbox: src/services/enrollment-outbox.ts.)
  */
-export async function enrollOnTrigger(
+export async function enrollOnEvent(
   deps: EnrollmentDeps,
   siteId: number,
-  trigger: TriggerEvent,
-  contactIds: readonly number[],
+  eventName: string,
+  contactId: number,
 ): Promise<{ sequenceId: number; enrolled: number[] }[]> {
-  if (!contactIds.length) return [];
-  const matches = await sequencesForTrigger(deps.db, siteId, trigger);
   const out: { sequenceId: number; enrolled: number[] }[] = [];
-  for (const sequenceId of [...new Set(matches.map((m) => m.sequenceId))]) {
+  for (const sequenceId of await sequencesForEvent(deps.db, siteId, eventName)) {
     const sequence = await getSequenceRow(deps.db, siteId, sequenceId);
     if (!sequence || sequence.status !== 'active') continue;
-    let enrolled: number[] = [];
-    for (let i = 0; i < contactIds.length; i += ENROLL_PAGE) {
-      const r = await enrollContacts(deps, { siteId, sequenceId, contactIds: contactIds.slice(i, i + ENROLL_PAGE), sequence });
-      enrolled = enrolled.concat(r.enrolled);
-    }
-    out.push({ sequenceId, enrolled });
+    const r = await enrollContacts(deps, { siteId, sequenceId, contactIds: [contactId], sequence });
+    out.push({ sequenceId, enrolled: r.enrolled });
   }
   return out;
-}
-
-/**
- * Runs list_add / tag_add triggers after the change was committed, without failing the request that
- * made it: the change is done and answering an error would invite a retry that changes nothing. A
- * failure (Temporal down) is retried once after a second; if that fails too it is logged at error
- * level with the site, trigger and contact ids, so the enrollment can be redone (`POST
- * /sequences/:id/enroll`) rather than being lost silently.
- */
-export async function runTriggerSafely(
-  deps: EnrollmentDeps & { logger: Logger },
-  siteId: number,
-  trigger: TriggerEvent,
-  contactIds: readonly number[],
-): Promise<void> {
-  if (!contactIds.length) return;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await enrollOnTrigger(deps, siteId, trigger, contactIds);
-      return;
-    } catch (err) {
-      if (attempt >= 2) {
-        deps.logger.error({ err, siteId, trigger, contactIds }, 'sequence trigger enrollment failed; enroll these contacts again once Temporal is back');
-        return;
-      }
-      deps.logger.warn({ err, siteId, trigger }, 'sequence trigger enrollment failed; retrying once');
-      await sleep(1000);
-    }
-  }
-}
-
-/**
- * Runs the list_add and tag_add triggers for what a contact write added: the lists and tags in
- * `after` that were not in `before` (everything, for a new contact). See {@link runTriggerSafely}.
- */
-export async function triggerOnContactChange(
-  deps: EnrollmentDeps & { logger: Logger },
-  siteId: number,
-  contactId: number,
-  before: { lists: number[]; tags: string[] } | undefined,
-  after: { lists: number[]; tags: string[] },
-): Promise<void> {
-  const listIds = after.lists.filter((id) => !before?.lists.includes(id));
-  const tagNames = after.tags.filter((name) => !before?.tags.includes(name));
-  if (listIds.length) await runTriggerSafely(deps, siteId, { type: 'list_add', listIds }, [contactId]);
-  if (tagNames.length) await runTriggerSafely(deps, siteId, { type: 'tag_add', tagNames }, [contactId]);
 }

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contactEvents, emailEvents, enrollmentSteps, enrollments, segments, sends, sequenceSteps } from '../../src/db/schema.js';
+import { contactEvents, emailEvents, enrollmentSteps, enrollments, enrollmentOutbox, segments, sends, sequenceSteps } from '../../src/db/schema.js';
 import { startTestApi, type TestApi } from './support.js';
 
 // Temporal is unreachable in these tests: everything here either never needs it or is about what
@@ -416,8 +416,11 @@ describe('enrollment without Temporal', () => {
     const added = await api.call('POST', `/api/v1/contacts/${contact}/lists`, { body: { listId: list.body.data.id } });
     expect(added.status).toBe(200);
     expect(added.body.data.lists).toEqual([list.body.data.id]);
+    // The journey is made and kept for the enrollment-outbox relay, which starts it once Temporal answers.
     const rows = await api.db.select().from(enrollments).where(eq(enrollments.sequenceId, seq.id));
-    expect(rows.every((r) => r.status === 'failed')).toBe(true);
+    expect(rows.map((r) => [r.contactId, r.status])).toEqual([[contact, 'active']]);
+    const staged = await api.db.select().from(enrollmentOutbox).where(eq(enrollmentOutbox.sequenceId, seq.id));
+    expect(staged.map((r) => r.enrollmentId)).toEqual([rows[0]!.id]);
   });
 
   it('answers 404 when unenrolling a contact with no active enrollment', async () => {

@@ -6,6 +6,7 @@ import { createApiKey } from '../../src/db/repositories/api-keys.js';
 import { createSite } from '../../src/db/repositories/sites.js';
 import { createLogger } from '../../src/logger.js';
 import { startApi } from '../../src/server.js';
+import { ensureOutboxRelays } from '../../src/temporal/relays.js';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 import { startTestWorkers, type RunningTestWorkers } from '../helpers/workers.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
@@ -38,6 +39,8 @@ beforeAll(async () => {
     { db: testDb.db, temporal: env.client, config: loadConfig({ NODE_ENV: 'test', TIDINGS_SECRET: SECRET }), logger },
     { port: 0, host: '127.0.0.1' },
   );
+  // As every worker start does: the relay starts journeys staged by CSV imports (polling fast here).
+  await ensureOutboxRelays(env.client, logger, { triggers: { everyMs: 250 } });
   const site = await createSite(testDb.db, { name: 'Sequences e2e' });
   key = (await createApiKey(testDb.db, { siteId: site.id, name: 'e2e' })).key;
   const config = await call('POST', '/sending-configs', {
@@ -237,6 +240,34 @@ describe('sequences end to end (API + worker + Temporal dev server + fake Resend
     // A contact created straight into the list is enrolled too.
     await contact('direct@example.com', { lists: [list.body.data.id] });
     await until('the welcome email of a contact created in the list', async () => emailsTo('direct@example.com').length > 0);
+  });
+
+  it('enrolls contacts that join the list of a list_add sequence through a bulk upsert or a CSV import', async () => {
+    const list = await call('POST', '/lists', { name: 'Imported' });
+    const listId = list.body.data.id;
+    const sequenceId = await seedSequence({ trigger: { type: 'list_add', listId } });
+    const bulk = await call('POST', '/contacts/bulk', {
+      contacts: [
+        { email: 'bulk-1@example.com', lists: [listId] },
+        { email: 'bulk-2@example.com', lists: [listId] },
+      ],
+    });
+    expect(bulk.status, JSON.stringify(bulk.body)).toBe(200);
+    await until('both bulk-upserted welcome emails', async () => emailsTo('bulk-1@example.com').length > 0 && emailsTo('bulk-2@example.com').length > 0);
+
+    const form = new FormData();
+    form.append('file', new Blob(['email,first_name\ncsv-1@example.com,Ada\ncsv-2@example.com,Grace\n'], { type: 'text/csv' }), 'contacts.csv');
+    form.append('listIds', String(listId));
+    const upload = await fetch(`${api.url}/api/v1/contacts/import`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
+    expect(upload.status, await upload.clone().text()).toBe(202);
+    await until('both imported contacts’ welcome emails', async () => emailsTo('csv-1@example.com').length > 0 && emailsTo('csv-2@example.com').length > 0, 60_000);
+
+    const active = await call('GET', `/sequences/${sequenceId}/enrollments?status=active&limit=1`);
+    expect(active.body.pagination.total).toBe(4);
+    // Upserting the same contacts into the same list again is not a new join: nobody gets a second welcome.
+    await call('POST', '/contacts/bulk', { contacts: [{ email: 'bulk-1@example.com', lists: [listId] }] });
+    await sleep(1000);
+    expect(emailsTo('bulk-1@example.com')).toHaveLength(1);
   });
 
   it('enrolls a contact when the tag of a tag_add sequence is added', async () => {

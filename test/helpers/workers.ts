@@ -34,6 +34,7 @@ export async function startTestWorkers(opts: {
     secretBox: createSecretBox(opts.secret),
     mailers,
     links: createLinks({ secret: opts.secret, publicUrl: opts.publicUrl ?? 'http://localhost:3000' }),
+    temporal: opts.env.client,
   });
   const running = runWorkers(workers);
   return {

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { and, eq } from 'drizzle-orm';
 import { insertContactEvent, listContactEvents } from '../../db/repositories/contact-events.js';
 import { contacts } from '../../db/schema.js';
-import { enrollOnTrigger, signalContactEnrollments } from '../../services/enrollment.js';
+import { enrollOnEvent, signalContactEnrollments } from '../../services/enrollment.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
@@ -32,7 +32,7 @@ export function contactEventsRouter({ db, temporal }: AppDeps): Router {
     const deps = { db, temporal, logger: req.log };
     // Signal first, so a journey started by this very event does not also receive it.
     const signalled = await signalContactEnrollments(deps, { siteId, contactId: id, signal: 'contactEvent', payload: { name, data: data ?? {} } });
-    const enrolled = await enrollOnTrigger(deps, siteId, { type: 'event', name }, [id]);
+    const enrolled = await enrollOnEvent(deps, siteId, name, id);
     const event = await insertContactEvent(db, { siteId, contactId: id, name, data });
     const enrolledInto = enrolled.filter((e) => e.enrolled.length > 0).map((e) => e.sequenceId);
     req.log.info({ contactId: id, event: name, signalled, enrolledInto }, 'contact event recorded');

@@ -16,7 +16,7 @@ import {
   upsertContacts,
   type ContactView,
 } from '../../db/repositories/contacts.js';
-import { triggerOnContactChange } from '../../services/enrollment.js';
+import { startStagedJourneysOf } from '../../services/enrollment-outbox.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
@@ -95,13 +95,15 @@ async function startedIteration<T>(source: AsyncGenerator<T>): Promise<AsyncGene
 
 export function contactsRouter({ db, temporal }: AppDeps): Router {
   const router = Router();
-  // Sequence triggers (list_add, tag_add) run after the change is committed and never fail the request.
-  const triggers = (req: { log: AppDeps['logger'] }) => ({ db, temporal, logger: req.log });
+  // Sequence triggers (list_add, tag_add) were staged with the change; their journeys start right
+  // after it is committed, or from the enrollment-outbox relay if Temporal cannot be reached now.
+  const startTriggered = (req: { log: AppDeps['logger'] }, contactIds: readonly number[]) =>
+    startStagedJourneysOf({ db, temporal, logger: req.log }, contactIds);
 
   router.post('/contacts', idempotent(db), async (req, res) => {
     const { siteId: _s, ...input } = parseBody(req, ContactCreateBody);
     const contact = await createContact(db, siteIdOf(req), input);
-    await triggerOnContactChange(triggers(req), siteIdOf(req), contact.id, undefined, contact);
+    await startTriggered(req, [contact.id]);
     sendData(res, contact, 201);
   });
 
@@ -114,7 +116,9 @@ export function contactsRouter({ db, temporal }: AppDeps): Router {
   router.post('/contacts/bulk', idempotent(db), async (req, res) => {
     // A bare array is accepted as shorthand for `{"contacts": [...]}`.
     const { contacts } = parseBody(req, BulkUpsertBody, (body) => (Array.isArray(body) ? { contacts: body } : body));
-    sendData(res, await upsertContacts(db, siteIdOf(req), contacts));
+    const result = await upsertContacts(db, siteIdOf(req), contacts);
+    if (contacts.some((c) => c.lists?.length || c.tags?.length)) await startTriggered(req, [...new Set(result.ids)]);
+    sendData(res, result);
   });
 
   router.get('/contacts/export', async (req, res) => {
@@ -146,10 +150,9 @@ export function contactsRouter({ db, temporal }: AppDeps): Router {
   router.patch('/contacts/:id', async (req, res) => {
     const { id } = parseParams(req, IdParams);
     const { siteId: _s, ...patch } = parseBody(req, ContactUpdateBody);
-    const before = patch.lists || patch.tags ? await getContact(db, siteIdOf(req), id) : undefined;
     const contact = await updateContact(db, siteIdOf(req), id, patch);
     if (!contact) throw AppError.notFound('Contact', id);
-    if (before) await triggerOnContactChange(triggers(req), siteIdOf(req), id, before, contact);
+    if (patch.lists || patch.tags) await startTriggered(req, [id]);
     sendData(res, contact);
   });
 
@@ -162,9 +165,8 @@ export function contactsRouter({ db, temporal }: AppDeps): Router {
   router.post('/contacts/:id/lists', async (req, res) => {
     const { id } = parseParams(req, IdParams);
     const { listId } = parseBody(req, AddToListBody);
-    const before = await getContact(db, siteIdOf(req), id);
     const contact = await addContactToList(db, siteIdOf(req), id, listId);
-    await triggerOnContactChange(triggers(req), siteIdOf(req), id, before, contact);
+    await startTriggered(req, [id]);
     sendData(res, contact);
   });
 
@@ -177,9 +179,8 @@ export function contactsRouter({ db, temporal }: AppDeps): Router {
   router.post('/contacts/:id/tags', async (req, res) => {
     const { id } = parseParams(req, IdParams);
     const { tag } = parseBody(req, AddTagBody);
-    const before = await getContact(db, siteIdOf(req), id);
     const contact = await addTagToContact(db, siteIdOf(req), id, tag);
-    await triggerOnContactChange(triggers(req), siteIdOf(req), id, before, contact);
+    await startTriggered(req, [id]);
     sendData(res, contact);
   });
 

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { addListMembers, createList, deleteList, getList, listLists, removeListMembers, updateList } from '../../db/repositories/lists.js';
-import { runTriggerSafely } from '../../services/enrollment.js';
+import { startStagedJourneysOf } from '../../services/enrollment-outbox.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
@@ -51,8 +51,8 @@ export function listsRouter({ db, temporal }: AppDeps): Router {
     const ids = contactIdsOf(parseBody(req, MembersBody));
     const change = await addListMembers(db, siteIdOf(req), id, ids);
     if (!change) throw AppError.notFound('List', id);
-    // Sequences triggered by this list enroll the new members; a failure is logged, never this request's.
-    await runTriggerSafely({ db, temporal, logger: req.log }, siteIdOf(req), { type: 'list_add', listIds: [id] }, change.changedIds);
+    // The journeys of sequences triggered by this list were staged with the new members: start them now.
+    await startStagedJourneysOf({ db, temporal, logger: req.log }, change.changedIds);
     sendData(res, { added: change.changed, alreadyMembers: change.unchanged, notFound: change.notFound });
   });
 

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gt, ilike, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import { AppError } from '../../api/errors.js';
 import type { DbOrTx } from '../client.js';
 import { contactTags, contacts, listMembers, type contactStatus } from '../schema.js';
@@ -251,13 +251,18 @@ export async function updateContact(db: DbOrTx, siteId: number, id: number, patc
         updatedAt: now,
       })
       .where(bySite(siteId, id));
+    // Only what leaves is deleted and only what is new is inserted: re-inserting a kept list or tag
+    // would stage its sequence trigger again (PostgreSQL stages a journey for every inserted membership).
     if (patch.tags) {
-      await tx.delete(contactTags).where(eq(contactTags.contactId, id));
-      await attachTags(tx, siteId, [...new Set(patch.tags)].map((name) => ({ contactId: id, name })));
+      const names = [...new Set(patch.tags)];
+      const tagIds = [...(await ensureTags(tx, siteId, names)).values()];
+      await tx.delete(contactTags).where(and(eq(contactTags.contactId, id), tagIds.length ? notInArray(contactTags.tagId, tagIds) : undefined));
+      await attachTags(tx, siteId, names.map((name) => ({ contactId: id, name })));
     }
     if (patch.lists) {
-      await tx.delete(listMembers).where(eq(listMembers.contactId, id));
-      await attachLists(tx, [...new Set(patch.lists)].map((listId) => ({ contactId: id, listId })));
+      const listIds = [...new Set(patch.lists)];
+      await tx.delete(listMembers).where(and(eq(listMembers.contactId, id), listIds.length ? notInArray(listMembers.listId, listIds) : undefined));
+      await attachLists(tx, listIds.map((listId) => ({ contactId: id, listId })));
     }
     return mustGetContact(tx, siteId, id);
   });

@@ -493,40 +493,19 @@ export async function reorderSteps(db: DbOrTx, siteId: number, sequenceId: numbe
 // ---------------------------------------------------------------------------------------------
 // Triggers
 
-/** Active sequences of the site whose trigger matches (list added, tag added by name, named event). */
-export async function sequencesForTrigger(
-  db: DbOrTx,
-  siteId: number,
-  trigger: { type: 'list_add'; listIds: number[] } | { type: 'tag_add'; tagNames: string[] } | { type: 'event'; name: string },
-): Promise<{ sequenceId: number; listId?: number; tagName?: string }[]> {
-  const base = and(eq(sequences.siteId, siteId), eq(sequences.status, 'active'));
-  if (trigger.type === 'list_add') {
-    if (!trigger.listIds.length) return [];
-    const rows = await db
-      .select({ sequenceId: sequences.id, listId: sql<number>`(${sequences.trigger}->>'listId')::int` })
-      .from(sequences)
-      .where(
-        and(
-          base,
-          sql`${sequences.trigger}->>'type' = 'list_add'`,
-          sql`(${sequences.trigger}->>'listId')::int in (${sql.join(trigger.listIds.map((id) => sql`${id}`), sql`, `)})`,
-        ),
-      )
-      .orderBy(asc(sequences.id));
-    return rows;
-  }
-  if (trigger.type === 'tag_add') {
-    if (!trigger.tagNames.length) return [];
-    return db
-      .select({ sequenceId: sequences.id, tagName: tags.name })
-      .from(sequences)
-      .innerJoin(tags, sql`${tags.id} = (${sequences.trigger}->>'tagId')::int`)
-      .where(and(base, sql`${sequences.trigger}->>'type' = 'tag_add'`, eq(tags.siteId, siteId), inArray(tags.name, trigger.tagNames)))
-      .orderBy(asc(sequences.id));
-  }
-  return db
+/** Active sequences of the site triggered by a named contact event, in id order. */
+export async function sequencesForEvent(db: DbOrTx, siteId: number, name: string): Promise<number[]> {
+  const rows = await db
     .select({ sequenceId: sequences.id })
     .from(sequences)
-    .where(and(base, sql`${sequences.trigger}->>'type' = 'event'`, sql`${sequences.trigger}->>'name' = ${trigger.name}`))
+    .where(
+      and(
+        eq(sequences.siteId, siteId),
+        eq(sequences.status, 'active'),
+        sql`${sequences.trigger}->>'type' = 'event'`,
+        sql`${sequences.trigger}->>'name' = ${name}`,
+      ),
+    )
     .orderBy(asc(sequences.id));
+  return rows.map((r) => r.sequenceId);
 }

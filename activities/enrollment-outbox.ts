@@ -1,0 +1,27 @@
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Db } from '../src/db/client.js';
+import type { Logger } from '../src/logger.js';
+import { drainEnrollmentOutbox, type DrainResult } from '../src/services/enrollment-outbox.js';
+
+export interface EnrollmentOutboxActivityDeps {
+  db: Db;
+  logger: Logger;
+  /** Starts the enrollment workflows; src/main.ts gives its worker one (the relay cannot work without it). */
+  temporal?: Client;
+}
+
+export function createEnrollmentOutboxActivities(deps: EnrollmentOutboxActivityDeps) {
+  return {
+    /** One drain of the enrollment outbox (see src/services/enrollment-outbox.ts). */
+    async drainEnrollmentOutbox(input: { strandedAfterMs: number }): Promise<DrainResult> {
+      if (!deps.temporal) {
+        // Retryable: another worker of the namespace, built with a client, may take the next attempt.
+        throw ApplicationFailure.retryable('this worker was built without a Temporal client, so it cannot start enrollments', 'NoTemporalClient');
+      }
+      return drainEnrollmentOutbox({ db: deps.db, temporal: deps.temporal, logger: deps.logger }, { strandedAfterMs: input.strandedAfterMs });
+    },
+  };
+}
+
+export type EnrollmentOutboxActivities = ReturnType<typeof createEnrollmentOutboxActivities>;
