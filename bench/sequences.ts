@@ -14,7 +14,10 @@
  *  3. timer lag: TIMERS contacts enrolled into a one-step sequence with a TIMER_DELAY_MINUTES delay, so
  *     they all wake within the same minute; lag = when the send began (the send row is written first
  *     thing by the send activity) and when the provider accepted it, minus the time the workflow
- *     scheduled (mirrored on enrollments.next_step_at before it slept). p50/p99.
+ *     scheduled (mirrored on enrollments.next_step_at before it slept). p50/p99;
+ *  4. a list_add trigger: TRIGGERED contacts join the sequence's list in one INSERT (what a CSV import
+ *     batch writes), so PostgreSQL stages their journeys and the enrollment-outbox relay starts them:
+ *     the time until every journey started (journeys/s) and until every welcome email was accepted.
  * Writes bench/results/sequences.json with machine info.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -38,6 +41,7 @@ import { round, summarize } from './lib/stats.js';
 const ENROLL = Number(process.env.ENROLL ?? 10_000);
 const TIMERS = Number(process.env.TIMERS ?? 1_000);
 const TIMER_DELAY_MINUTES = Number(process.env.TIMER_DELAY_MINUTES ?? 2);
+const TRIGGERED = Number(process.env.TRIGGERED ?? 2_000);
 const SECRET = 'bench-sequences-secret-0123456789abcdefghijkl';
 const API_KEY = `tk_live_${'s'.repeat(32)}`;
 
@@ -117,6 +121,10 @@ async function main() {
     };
     const signups = await list('Signups', ENROLL, 'signup');
     const reminders = await list('Reminders', TIMERS, 'remind');
+    // Phase 4's contacts exist from the start; they join their list only once its sequence listens.
+    await db.execute(sql`
+      insert into contacts (site_id, email, first_name, status)
+      select ${site.id}, 'joined' || g || '@example.com', 'Person ' || g, 'subscribed' from generate_series(1, ${TRIGGERED}) g`);
     await db.execute(sql`analyze`);
     const config = await createSendingConfig(db, createSecretBox(SECRET), site.id, {
       name: 'Fake Resend',
@@ -214,6 +222,32 @@ async function main() {
     const start = summarize(startLag);
     const accepted = summarize(acceptedLag);
     const timersOnce = exactlyOnce(fake, 'Your reminder', TIMERS);
+
+    // 4. A list_add trigger fed by one set-based membership insert, as an import batch writes it.
+    const [joinedList] = (await db.execute<{ id: number }>(sql`insert into lists (site_id, name) values (${site.id}, 'Joined') returning id`)).rows;
+    const welcome = await api<{ id: number }>(base, 'POST', '/sequences', {
+      name: 'Welcome aboard',
+      sendingConfigId: config.id,
+      trigger: { type: 'list_add', listId: joinedList!.id },
+    });
+    await api(base, 'POST', `/sequences/${welcome.id}/steps`, { subject: 'Welcome aboard', html: '<p>Hi {{ firstName }}</p>', delayValue: 0, delayUnit: 'minutes' });
+    fake.reset();
+    process.stderr.write(`${TRIGGERED} contacts join a list_add sequence's list…\n`);
+    const t2 = performance.now();
+    await db.execute(sql`
+      insert into list_members (list_id, contact_id)
+      select ${joinedList!.id}, id from contacts where site_id = ${site.id} and email like 'joined%'`);
+    await waitFor(
+      'every triggered journey started',
+      async () =>
+        (await count(db, sql`select count(*)::int as n from enrollments where sequence_id = ${welcome.id}`)) >= TRIGGERED &&
+        (await count(db, sql`select count(*)::int as n from enrollment_outbox where sequence_id = ${welcome.id}`)) === 0,
+      { timeoutMs: 15 * 60_000, proc: workerProc, everyMs: 50 },
+    );
+    const triggeredStartedMs = performance.now() - t2;
+    await waitFor('every welcome email', async () => fake.emails.length >= TRIGGERED, { timeoutMs: 15 * 60_000, proc: workerProc, everyMs: 50 });
+    const triggeredEmailsMs = performance.now() - t2;
+    const triggeredOnce = exactlyOnce(fake, 'Welcome aboard', TRIGGERED);
     const finalRss = (await memoryOf(workerPid))!;
 
     const figures: Figure[] = [
@@ -229,6 +263,14 @@ async function main() {
       { key: 'timer_lag_start_p99_ms', label: 'timer lag to send start p99', value: Math.round(start.p99), unit: 'ms' },
       { key: 'timer_lag_accepted_p50_ms', label: 'timer lag to provider acceptance p50', value: Math.round(accepted.p50), unit: 'ms' },
       { key: 'timer_lag_accepted_p99_ms', label: 'timer lag to provider acceptance p99', value: Math.round(accepted.p99), unit: 'ms' },
+      {
+        key: 'triggered_started_s',
+        label: `list_add trigger: ${TRIGGERED} contacts join the list in one INSERT → every journey started (relay polls every 5 s)`,
+        value: round(triggeredStartedMs / 1000, 1),
+        unit: 's',
+      },
+      { key: 'triggered_started_per_s', label: 'list_add trigger: journeys started/s', value: round(TRIGGERED / (triggeredStartedMs / 1000)), unit: '/s' },
+      { key: 'triggered_emails_s', label: `list_add trigger: all ${TRIGGERED} welcome emails accepted after the INSERT`, value: round(triggeredEmailsMs / 1000, 1), unit: 's' },
     ];
     await writeResult({
       bench: 'sequences',
@@ -236,6 +278,7 @@ async function main() {
       parameters: {
         enroll: ENROLL,
         timers: TIMERS,
+        triggered: TRIGGERED,
         timerDelayMinutes: TIMER_DELAY_MINUTES,
         setup: 'embedded PostgreSQL (fsync off) + Temporal dev server (SQLite WAL) + fake Resend on localhost; API and worker as separate processes (worker: maxCachedWorkflows 250)',
       },
@@ -244,6 +287,7 @@ async function main() {
         enrolled: enrolled.enrolled,
         firstEmailsExactlyOnce: firstOnce,
         remindersExactlyOnce: timersOnce,
+        triggeredExactlyOnce: triggeredOnce,
         timerEnrollMs: Math.round(timerEnrollMs),
         dueSpreadSeconds: round(spreadS),
         timerLagToSendStartMs: start,
@@ -251,7 +295,7 @@ async function main() {
         workerRssSleeping: sleepingRss,
       },
     });
-    if (!firstOnce || !timersOnce) throw new Error('some contact did not get exactly one email');
+    if (!firstOnce || !timersOnce || !triggeredOnce) throw new Error('some contact did not get exactly one email');
   } finally {
     for (const p of procs) p.child.kill('SIGTERM');
     await Promise.all(procs.map((p) => (p.child.exitCode === null ? new Promise((r) => p.child.once('exit', r)) : null)));

@@ -34,6 +34,18 @@ const siteIdColumn = () =>
     .notNull()
     .references(() => sites.id, { onDelete: 'cascade' });
 
+/** A contact's row, gone with the contact. */
+const contactIdColumn = () =>
+  integer('contact_id')
+    .notNull()
+    .references(() => contacts.id, { onDelete: 'cascade' });
+
+/** A sequence's row, gone with the sequence. */
+const sequenceIdColumn = () =>
+  integer('sequence_id')
+    .notNull()
+    .references(() => sequences.id, { onDelete: 'cascade' });
+
 /** API keys are stored as SHA-256 hashes; only the prefix is kept readable for listing. */
 export const apiKeys = pgTable(
   'api_keys',
@@ -97,9 +109,7 @@ export const listMembers = pgTable(
     listId: integer('list_id')
       .notNull()
       .references(() => lists.id, { onDelete: 'cascade' }),
-    contactId: integer('contact_id')
-      .notNull()
-      .references(() => contacts.id, { onDelete: 'cascade' }),
+    contactId: contactIdColumn(),
     addedAt: timestamp('added_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.listId, t.contactId] }), index('list_members_contact_idx').on(t.contactId)],
@@ -119,9 +129,7 @@ export const tags = pgTable(
 export const contactTags = pgTable(
   'contact_tags',
   {
-    contactId: integer('contact_id')
-      .notNull()
-      .references(() => contacts.id, { onDelete: 'cascade' }),
+    contactId: contactIdColumn(),
     tagId: integer('tag_id')
       .notNull()
       .references(() => tags.id, { onDelete: 'cascade' }),
@@ -388,9 +396,7 @@ export const contactEvents = pgTable(
   {
     id: serial('id').primaryKey(),
     siteId: siteIdColumn(),
-    contactId: integer('contact_id')
-      .notNull()
-      .references(() => contacts.id, { onDelete: 'cascade' }),
+    contactId: contactIdColumn(),
     name: text('name').notNull(),
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: timestamps.createdAt,
@@ -461,9 +467,7 @@ export const sequenceSteps = pgTable(
   {
     id: serial('id').primaryKey(),
     siteId: siteIdColumn(),
-    sequenceId: integer('sequence_id')
-      .notNull()
-      .references(() => sequences.id, { onDelete: 'cascade' }),
+    sequenceId: sequenceIdColumn(),
     position: integer('position').notNull(),
     type: stepType('type').notNull().default('email'),
     delayValue: integer('delay_value').notNull().default(0),
@@ -494,12 +498,8 @@ export const enrollments = pgTable(
   {
     id: serial('id').primaryKey(),
     siteId: siteIdColumn(),
-    sequenceId: integer('sequence_id')
-      .notNull()
-      .references(() => sequences.id, { onDelete: 'cascade' }),
-    contactId: integer('contact_id')
-      .notNull()
-      .references(() => contacts.id, { onDelete: 'cascade' }),
+    sequenceId: sequenceIdColumn(),
+    contactId: contactIdColumn(),
     run: integer('run').notNull().default(1),
     workflowId: text('workflow_id').notNull(),
     status: enrollmentStatus('status').notNull().default('active'),
@@ -535,12 +535,8 @@ export const enrollmentOutbox = pgTable(
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     siteId: siteIdColumn(),
-    sequenceId: integer('sequence_id')
-      .notNull()
-      .references(() => sequences.id, { onDelete: 'cascade' }),
-    contactId: integer('contact_id')
-      .notNull()
-      .references(() => contacts.id, { onDelete: 'cascade' }),
+    sequenceId: sequenceIdColumn(),
+    contactId: contactIdColumn(),
     /** `list_add`, `tag_add` (staged by PostgreSQL) or `api` (an enroll request). */
     source: text('source').notNull(),
     /** Set when the row became this enrollment; its workflow may not have started yet. */
@@ -654,9 +650,7 @@ export const campaignRecipients = pgTable(
     campaignId: integer('campaign_id')
       .notNull()
       .references(() => campaigns.id, { onDelete: 'cascade' }),
-    contactId: integer('contact_id')
-      .notNull()
-      .references(() => contacts.id, { onDelete: 'cascade' }),
+    contactId: contactIdColumn(),
     email: text('email').notNull(),
     status: recipientStatus('status').notNull().default('pending'),
     sendId: integer('send_id').references(() => sends.id, { onDelete: 'set null' }),

@@ -65,6 +65,9 @@ export async function planEnrollment(
     else if (past?.ran && !sequence.allowReenrollment) plan.alreadyEnrolled.push(id);
     else plan.eligible.push({ contactId: id, email: contact.email, run: (past?.maxRun ?? 0) + 1 });
   }
+  // Inserted in one order everywhere: two transactions enrolling overlapping contacts then wait on
+  // each other's unique-index entries in the same order, which cannot deadlock.
+  plan.eligible.sort((a, b) => a.contactId - b.contactId);
   return plan;
 }
 
