@@ -26,6 +26,7 @@ import { createSendingConfig } from '../src/db/repositories/sending-configs.js';
 import { ensureDefaultSite } from '../src/db/repositories/sites.js';
 import type { FakeResend } from '../test/helpers/fake-resend.js';
 import { spawnTidingsRole, startBenchServices, type RoleProcess } from './lib/services.js';
+import { machineInfo } from './lib/machine.js';
 import { writeResult } from './lib/results.js';
 
 const RECIPIENTS = Number(process.env.RECIPIENTS ?? 100_000);
@@ -123,6 +124,8 @@ async function runCampaign(base: string, fake: FakeResend, body: Record<string, 
 }
 
 async function main() {
+  // The machine and its load average before this bench adds its own load (the report's column).
+  const machine = machineInfo();
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'tidings-bench-campaign-'));
   const procs: RoleProcess[] = [];
   const { pg, temporal, fake, apiPort } = await startBenchServices(tmp);
@@ -180,6 +183,7 @@ async function main() {
     const n = (v: number) => v.toLocaleString('en-US');
     await writeResult({
       bench: 'campaign',
+      machine,
       command: 'npm run bench:campaign',
       parameters: {
         setup: 'embedded PostgreSQL (fsync off) + Temporal dev server (SQLite) + fake Resend on localhost; API and worker as separate processes',

@@ -18,6 +18,7 @@ import { countSegment } from '../src/db/segments.js';
 import { segmentRulesSchema, type SegmentRules } from '../src/domain/segment-rules.js';
 import { findFreePort } from '../src/embedded/ports.js';
 import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
+import { machineInfo } from './lib/machine.js';
 import { writeResult } from './lib/results.js';
 import { percentile } from './lib/stats.js';
 
@@ -29,6 +30,8 @@ const CAMPAIGN_ID = 1;
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 async function main() {
+  // The machine and its load average before this bench adds its own load (the report's column).
+  const machine = machineInfo();
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'tidings-bench-segments-'));
   const pg = await startEmbeddedPostgres({
     dataDir: tmp,
@@ -187,6 +190,7 @@ async function main() {
     const version = (await db.execute<{ v: string }>(sql`select current_setting('server_version') as v`)).rows[0]!.v;
     await writeResult({
       bench: 'segments',
+      machine,
       command: 'npm run bench:segments',
       parameters: {
         postgres: `${version} (embedded, fsync off)`,

@@ -35,6 +35,7 @@ import { ensureDefaultSite } from '../src/db/repositories/sites.js';
 import type { FakeResend } from '../test/helpers/fake-resend.js';
 import { memoryOf } from './lib/proc.js';
 import { spawnTidingsRole, startBenchServices, type RoleProcess } from './lib/services.js';
+import { loadAverage, machineInfo } from './lib/machine.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { round, summarize } from './lib/stats.js';
 
@@ -100,6 +101,8 @@ function exactlyOnce(fake: FakeResend, subject: string, expected: number): boole
 }
 
 async function main() {
+  // The machine and its load average before this bench adds its own load (the report's column).
+  const machine = machineInfo();
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'tidings-bench-sequences-'));
   const procs: RoleProcess[] = [];
   const { pg, temporal, fake, apiPort } = await startBenchServices(tmp);
@@ -188,6 +191,7 @@ async function main() {
     const reminder = await api<{ id: number }>(base, 'POST', '/sequences', { name: 'Reminder', sendingConfigId: config.id });
     await api(base, 'POST', `/sequences/${reminder.id}/steps`, { subject: 'Your reminder', html: '<p>Hi {{ firstName }}</p>', delayValue: TIMER_DELAY_MINUTES, delayUnit: 'minutes' });
     fake.reset();
+    const timersLoad = loadAverage();
     const t1 = performance.now();
     await api(base, 'POST', `/sequences/${reminder.id}/enroll`, { listId: reminders });
     const timerEnrollMs = performance.now() - t1;
@@ -232,6 +236,7 @@ async function main() {
     });
     await api(base, 'POST', `/sequences/${welcome.id}/steps`, { subject: 'Welcome aboard', html: '<p>Hi {{ firstName }}</p>', delayValue: 0, delayUnit: 'minutes' });
     fake.reset();
+    const triggeredLoad = loadAverage();
     process.stderr.write(`${TRIGGERED} contacts join a list_add sequence's list…\n`);
     const t2 = performance.now();
     await db.execute(sql`
@@ -259,21 +264,23 @@ async function main() {
       { key: 'worker_rss_idle_mb', label: 'worker RSS before any enrollment', value: round(idleRss), unit: 'MB' },
       { key: 'worker_rss_sleeping_mb', label: `worker RSS with ${ENROLL} sleeping enrollments`, value: round(sleepingRss.rssMb), unit: 'MB' },
       { key: 'worker_peak_rss_mb', label: 'worker peak RSS (VmHWM) over the run', value: round(finalRss.peakRssMb), unit: 'MB' },
-      { key: 'timer_lag_start_p50_ms', label: `timer lag to send start p50 (${TIMERS} due within ${round(spreadS)} s)`, value: Math.round(start.p50), unit: 'ms' },
-      { key: 'timer_lag_start_p99_ms', label: 'timer lag to send start p99', value: Math.round(start.p99), unit: 'ms' },
-      { key: 'timer_lag_accepted_p50_ms', label: 'timer lag to provider acceptance p50', value: Math.round(accepted.p50), unit: 'ms' },
-      { key: 'timer_lag_accepted_p99_ms', label: 'timer lag to provider acceptance p99', value: Math.round(accepted.p99), unit: 'ms' },
+      { key: 'timer_lag_start_p50_ms', label: `timer lag to send start p50 (${TIMERS} due within ${round(spreadS)} s)`, value: Math.round(start.p50), unit: 'ms', loadAverage: timersLoad },
+      { key: 'timer_lag_start_p99_ms', label: 'timer lag to send start p99', value: Math.round(start.p99), unit: 'ms', loadAverage: timersLoad },
+      { key: 'timer_lag_accepted_p50_ms', label: 'timer lag to provider acceptance p50', value: Math.round(accepted.p50), unit: 'ms', loadAverage: timersLoad },
+      { key: 'timer_lag_accepted_p99_ms', label: 'timer lag to provider acceptance p99', value: Math.round(accepted.p99), unit: 'ms', loadAverage: timersLoad },
       {
         key: 'triggered_started_s',
         label: `list_add trigger: ${TRIGGERED} contacts join the list in one INSERT → every journey started (relay polls every 5 s)`,
         value: round(triggeredStartedMs / 1000, 1),
         unit: 's',
+        loadAverage: triggeredLoad,
       },
-      { key: 'triggered_started_per_s', label: 'list_add trigger: journeys started/s', value: round(TRIGGERED / (triggeredStartedMs / 1000)), unit: '/s' },
-      { key: 'triggered_emails_s', label: `list_add trigger: all ${TRIGGERED} welcome emails accepted after the INSERT`, value: round(triggeredEmailsMs / 1000, 1), unit: 's' },
+      { key: 'triggered_started_per_s', label: 'list_add trigger: journeys started/s', value: round(TRIGGERED / (triggeredStartedMs / 1000)), unit: '/s', loadAverage: triggeredLoad },
+      { key: 'triggered_emails_s', label: `list_add trigger: all ${TRIGGERED} welcome emails accepted after the INSERT`, value: round(triggeredEmailsMs / 1000, 1), unit: 's', loadAverage: triggeredLoad },
     ];
     await writeResult({
       bench: 'sequences',
+      machine,
       command: 'npx tsx bench/sequences.ts',
       parameters: {
         enroll: ENROLL,

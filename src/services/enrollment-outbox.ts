@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Db } from '../db/client.js';
-import { enrollStagedTriggers, settleStagedTriggers, strandedTriggerStarts, type StagedStart } from '../db/repositories/enrollment-outbox.js';
+import { enrollStagedTriggers, settleOutboxRows, strandedJourneyStarts, type StagedStart } from '../db/repositories/enrollment-outbox.js';
 import type { Logger } from '../logger.js';
 import { mapLimit, startEnrollmentWorkflow } from './enrollment.js';
 
@@ -24,6 +24,8 @@ export interface DrainResult {
   claimed: number;
   /** Journeys whose workflow was started (or found already started). */
   started: number;
+  /** Journeys that ended before their workflow could start (unenrolled): nothing to start. */
+  ended: number;
   /** Starts that failed (Temporal unreachable); their rows wait for the next drain. */
   failedStarts: number;
   /** True when a batch was full and every start succeeded: call again without waiting. */
@@ -39,7 +41,7 @@ const START_CONCURRENCY = 16;
  * Starts a staged enrollment's workflow. Its id is used once ever (`run` is in it), so an id that
  * exists (running, or even finished) means this journey was started already: never start it twice.
  */
-async function startStaged(temporal: Client, s: StagedStart): Promise<boolean> {
+async function startStaged(temporal: Client, s: StagedStart): Promise<void> {
   try {
     await startEnrollmentWorkflow(
       temporal,
@@ -47,10 +49,8 @@ async function startStaged(temporal: Client, s: StagedStart): Promise<boolean> {
       s.workflowId,
       'REJECT_DUPLICATE',
     );
-    return true;
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return true;
-    throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
 }
 
@@ -66,7 +66,7 @@ export async function drainEnrollmentOutbox(
 ): Promise<DrainResult> {
   const limit = opts.limit ?? DRAIN_BATCH;
   const staged = await enrollStagedTriggers(deps.db, { limit, contactIds: opts.contactIds });
-  const stranded = opts.strandedAfterMs === undefined ? [] : await strandedTriggerStarts(deps.db, { olderThanMs: opts.strandedAfterMs, limit });
+  const stranded = opts.strandedAfterMs === undefined ? [] : await strandedJourneyStarts(deps.db, { olderThanMs: opts.strandedAfterMs, limit });
   const fresh = new Set(staged.starts.map((s) => s.pendingId));
   const starts = [...staged.starts, ...stranded.filter((s) => !fresh.has(s.pendingId))];
 
@@ -75,17 +75,17 @@ export async function drainEnrollmentOutbox(
   let unreachable = false;
   const outcomes = await mapLimit(starts, START_CONCURRENCY, async (s) => {
     // A journey ended before its workflow started (unenrolled) has nothing left to start.
-    if (!s.active) return { s, ok: true as const };
+    if (!s.active) return { s, ok: true as const, started: false };
     if (unreachable) return { s, ok: false as const, err: undefined };
     try {
       await startStaged(deps.temporal, s);
-      return { s, ok: true as const };
+      return { s, ok: true as const, started: true };
     } catch (err) {
       unreachable = true;
       return { s, ok: false as const, err };
     }
   });
-  await settleStagedTriggers(deps.db, outcomes.filter((o) => o.ok).map((o) => o.s.pendingId));
+  await settleOutboxRows(deps.db, outcomes.filter((o) => o.ok).map((o) => o.s.pendingId));
   const failed = outcomes.filter((o) => !o.ok);
   if (failed.length) {
     deps.logger?.warn(
@@ -95,7 +95,8 @@ export async function drainEnrollmentOutbox(
   }
   return {
     claimed: staged.claimed,
-    started: outcomes.length - failed.length,
+    started: outcomes.filter((o) => o.ok && o.started).length,
+    ended: outcomes.filter((o) => o.ok && !o.started).length,
     failedStarts: failed.length,
     more: failed.length === 0 && (staged.claimed === limit || stranded.length === limit),
   };

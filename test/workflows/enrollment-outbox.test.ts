@@ -107,7 +107,7 @@ describe('enrollment outbox', () => {
     expect(await staged(siteId)).toHaveLength(rows.length);
 
     const drained = await drainEnrollmentOutbox({ db: testDb.db, temporal: env.client });
-    expect(drained).toEqual({ claimed: 6, started: 6, failedStarts: 0, more: false });
+    expect(drained).toEqual({ claimed: 6, started: 6, ended: 0, failedStarts: 0, more: false });
     expect(await staged(siteId)).toEqual([]);
     const listJourneys = await enrollmentsOf(byList);
     expect(listJourneys.map((e) => [e.contactId, e.status])).toEqual([
@@ -121,7 +121,7 @@ describe('enrollment outbox', () => {
       expect(description.status.name).toBe('RUNNING');
     }
 
-    expect(await drainEnrollmentOutbox({ db: testDb.db, temporal: env.client })).toEqual({ claimed: 0, started: 0, failedStarts: 0, more: false });
+    expect(await drainEnrollmentOutbox({ db: testDb.db, temporal: env.client })).toEqual({ claimed: 0, started: 0, ended: 0, failedStarts: 0, more: false });
     expect(await enrollmentsOf(byList)).toHaveLength(3);
   });
 
@@ -131,7 +131,7 @@ describe('enrollment outbox', () => {
     const contact = await createContact(testDb.db, siteId, { email: 'patient@example.com', lists: [listId] });
 
     const down = await drainEnrollmentOutbox({ db: testDb.db, temporal: unreachable, logger: createLogger('silent') });
-    expect(down).toEqual({ claimed: 1, started: 0, failedStarts: 1, more: false });
+    expect(down).toEqual({ claimed: 1, started: 0, ended: 0, failedStarts: 1, more: false });
     const [journey] = await enrollmentsOf(sequenceId);
     expect(journey).toMatchObject({ contactId: contact.id, status: 'active' });
     expect((await staged(siteId)).map((r) => r.enrollmentId)).toEqual([journey!.id]);
@@ -141,6 +141,7 @@ describe('enrollment outbox', () => {
     expect(await drainEnrollmentOutbox({ db: testDb.db, temporal: env.client, logger: createLogger('silent') }, { strandedAfterMs: 0 })).toEqual({
       claimed: 0,
       started: 1,
+      ended: 0,
       failedStarts: 0,
       more: false,
     });
@@ -187,7 +188,7 @@ describe('enrollment outbox', () => {
     const [journey] = await enrollmentsOf(sequenceId);
     await markEnrollmentEnded(testDb.db, journey!.id, 'unenrolled', 'unenrolled');
 
-    expect(await drainEnrollmentOutbox({ db: testDb.db, temporal: env.client }, { strandedAfterMs: 0 })).toMatchObject({ started: 1, failedStarts: 0 });
+    expect(await drainEnrollmentOutbox({ db: testDb.db, temporal: env.client }, { strandedAfterMs: 0 })).toMatchObject({ started: 0, ended: 1, failedStarts: 0 });
     expect(await staged(siteId)).toEqual([]);
     await expect(env.client.workflow.getHandle(journey!.workflowId).describe()).rejects.toThrow(/not found/i);
   });

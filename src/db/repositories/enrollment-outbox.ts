@@ -105,7 +105,7 @@ export async function enrollStagedTriggers(
  * Enrollments in the outbox whose workflow has not been confirmed started, enrolled at least
  * `olderThanMs` ago: the drain or request that made them was cut short (process killed, Temporal down).
  */
-export async function strandedTriggerStarts(db: Db, opts: { olderThanMs: number; limit: number }): Promise<StagedStart[]> {
+export async function strandedJourneyStarts(db: Db, opts: { olderThanMs: number; limit: number }): Promise<StagedStart[]> {
   return db
     .select({
       pendingId: enrollmentOutbox.id,
@@ -131,7 +131,7 @@ export async function strandedTriggerStarts(db: Db, opts: { olderThanMs: number;
 }
 
 /** Forgets outbox rows whose enrollment's workflow is known to be started (or not needed). */
-export async function settleStagedTriggers(db: Db, pendingIds: readonly number[]): Promise<void> {
+export async function settleOutboxRows(db: Db, pendingIds: readonly number[]): Promise<void> {
   if (pendingIds.length) await db.delete(enrollmentOutbox).where(inArray(enrollmentOutbox.id, [...pendingIds]));
 }
 
