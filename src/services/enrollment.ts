@@ -127,13 +127,14 @@ export async function startEnrollmentWorkflow(
 /**
  * Enrolls contacts (at most a page, ~1,000) into a sequence: writes one active enrollment row per
  * eligible contact (the partial unique index keeps one active per sequence and contact, so a
- * concurrent request cannot double-enroll), then starts one workflow per row.
+ * concurrent request cannot double-enroll) with its staged start in the enrollment outbox, then
+ * starts one workflow per row. If the process dies before a start, the outbox relay makes it.
  *
  * A row whose workflow cannot be started (within {@link TEMPORAL_DEADLINE_MS}) is marked `failed`
  * (`workflow_start_failed: …`), so no active row is left without a journey and a retried request can
- * enroll the contact again, and the error is rethrown (Temporal down → 503). Retrying is the
- * caller's: the HTTP client on a 503, {@link runTriggerSafely} for triggers. Rows started before
- * the failure stay enrolled; a retry reports them as already active.
+ * enroll the contact again, and the error is rethrown (Temporal down → 503): retrying is the HTTP
+ * client's. Rows started before the failure stay enrolled; a retry reports them as already active.
+ * (list_add and tag_add triggers do not come here: see src/services/enrollment-outbox.ts.)
  */
 export async function enrollContacts(
   deps: EnrollmentDeps,

@@ -30,7 +30,7 @@ export const TriggerSchema = z
   )
   .meta({
     id: 'SequenceTrigger',
-    description: 'What enrolls contacts automatically: `manual` (only the API), `list_add`, `tag_add` (when the contact is added) or a named contact `event`.',
+    description: 'What enrolls contacts automatically: `manual` (only the API), `list_add`, `tag_add` (when the contact is added, however: API, bulk upsert or CSV import) or a named contact `event`.',
   });
 
 export const SendWindowSchema = z
