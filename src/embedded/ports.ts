@@ -23,11 +23,11 @@ export async function assertPortFree(port: number, what: string, fix: string, ho
  *
  * Linux randomises ports for `bind(0)` and reuses a just-closed one readily (measured here: 1 pick
  * in 1,000 came back within the next 8 `bind(0)` calls). The Temporal dev server picks its internal
- * ports that way after checking ours, so a plain pick could be taken by it before its Web UI binds,
- * and it then panics (exit code 2). So, as Temporal's own GetFreePort does: connect to the port and
- * close that connection from the listening side first. The port's side then sits in TIME_WAIT,
- * which keeps it out of `bind(0)` for 60 s while still letting a server bind it explicitly (Node,
- * Go, PostgreSQL and Java all set SO_REUSEADDR on listening sockets).
+ * ports that way after checking ours, so a plain pick could be handed to one of its internal
+ * services (or one of its picks taken by our server) and a start fails. So, as Temporal's own
+ * GetFreePort does: connect to the port and close that connection from the listening side first.
+ * The port's side then sits in TIME_WAIT, which keeps it out of `bind(0)` for 60 s while still
+ * letting a server bind it explicitly (Node, Go, PostgreSQL and Java all set SO_REUSEADDR).
  */
 export async function findFreePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {

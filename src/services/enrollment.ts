@@ -13,7 +13,6 @@ import {
 } from '../db/repositories/enrollments.js';
 import { settleEnrollmentStarts, stageEnrollmentStarts } from '../db/repositories/enrollment-outbox.js';
 import { getSequenceRow, sequencesForEvent, type SequenceRow, type SequenceStatus } from '../db/repositories/sequences.js';
-import { workflowIds } from '../domain/ids.js';
 import type { Logger } from '../logger.js';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 import { TASK_QUEUES } from '../temporal/task-queues.js';
@@ -147,16 +146,7 @@ export async function enrollContacts(
   // The rows and their staged starts commit together: if this process dies before the starts below,
   // the enrollment-outbox relay starts the journeys instead of leaving them active with no workflow.
   const rows = await db.transaction(async (tx) => {
-    const inserted = await insertEnrollments(
-      tx,
-      plan.eligible.map((e) => ({
-        siteId: input.siteId,
-        sequenceId: sequence.id,
-        contactId: e.contactId,
-        run: e.run,
-        workflowId: workflowIds.enrollment(sequence.id, e.contactId, e.run),
-      })),
-    );
+    const inserted = await insertEnrollments(tx, input.siteId, sequence.id, plan.eligible);
     await stageEnrollmentStarts(tx, inserted.map((r) => ({ siteId: input.siteId, sequenceId: sequence.id, contactId: r.contactId, enrollmentId: r.id })));
     return inserted;
   });

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContact, updateContact, upsertContacts } from '../../src/db/repositories/contacts.js';
 import { insertEnrollments, markEnrollmentEnded } from '../../src/db/repositories/enrollments.js';
 import { stageEnrollmentStarts } from '../../src/db/repositories/enrollment-outbox.js';
-import { workflowIds } from '../../src/domain/ids.js';
 import { addContactsToLists, tagContacts } from '../../src/db/repositories/imports.js';
 import { createList } from '../../src/db/repositories/lists.js';
 import { ensureLogSendingConfig } from '../../src/db/repositories/sending-configs.js';
@@ -168,9 +167,7 @@ describe('enrollment outbox', () => {
     const sequenceId = await sequence({ type: 'manual' });
     const contact = await createContact(testDb.db, siteId, { email: 'cut-short@example.com' });
     // What enrollContacts commits before it starts anything: the active row and its staged start.
-    const [journey] = await insertEnrollments(testDb.db, [
-      { siteId, sequenceId, contactId: contact.id, run: 1, workflowId: workflowIds.enrollment(sequenceId, contact.id, 1) },
-    ]);
+    const [journey] = await insertEnrollments(testDb.db, siteId, sequenceId, [{ contactId: contact.id, run: 1 }]);
     await stageEnrollmentStarts(testDb.db, [{ siteId, sequenceId, contactId: contact.id, enrollmentId: journey!.id }]);
 
     // A request's drain leaves it (it is not that request's); the relay starts it once it is stranded.

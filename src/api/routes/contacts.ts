@@ -103,7 +103,7 @@ export function contactsRouter({ db, temporal }: AppDeps): Router {
   router.post('/contacts', idempotent(db), async (req, res) => {
     const { siteId: _s, ...input } = parseBody(req, ContactCreateBody);
     const contact = await createContact(db, siteIdOf(req), input);
-    await startTriggered(req, [contact.id]);
+    if (input.lists?.length || input.tags?.length) await startTriggered(req, [contact.id]);
     sendData(res, contact, 201);
   });
 
@@ -117,7 +117,9 @@ export function contactsRouter({ db, temporal }: AppDeps): Router {
     // A bare array is accepted as shorthand for `{"contacts": [...]}`.
     const { contacts } = parseBody(req, BulkUpsertBody, (body) => (Array.isArray(body) ? { contacts: body } : body));
     const result = await upsertContacts(db, siteIdOf(req), contacts);
-    if (contacts.some((c) => c.lists?.length || c.tags?.length)) await startTriggered(req, [...new Set(result.ids)]);
+    // Only contacts given lists or tags can have staged journeys.
+    const joined = result.ids.filter((_, i) => contacts[i]!.lists?.length || contacts[i]!.tags?.length);
+    if (joined.length) await startTriggered(req, [...new Set(joined)]);
     sendData(res, result);
   });
 

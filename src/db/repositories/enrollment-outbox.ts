@@ -1,5 +1,4 @@
 import { and, asc, eq, inArray, isNotNull, isNull, lt, notInArray, sql } from 'drizzle-orm';
-import { workflowIds } from '../../domain/ids.js';
 import type { Db, DbOrTx } from '../client.js';
 import { contacts, enrollments, enrollmentOutbox } from '../schema.js';
 import { insertEnrollments, planEnrollment } from './enrollments.js';
@@ -50,7 +49,11 @@ export async function enrollStagedTriggers(
     if (!claimed.length) return { claimed: 0, starts: [] };
 
     const bySequence = new Map<number, typeof claimed>();
-    for (const row of claimed) bySequence.set(row.sequenceId, [...(bySequence.get(row.sequenceId) ?? []), row]);
+    for (const row of claimed) {
+      const group = bySequence.get(row.sequenceId);
+      if (group) group.push(row);
+      else bySequence.set(row.sequenceId, [row]);
+    }
     const starts: StagedStart[] = [];
     for (const [sequenceId, rows] of bySequence) {
       const siteId = rows[0]!.siteId;
@@ -62,10 +65,7 @@ export async function enrollStagedTriggers(
       }
       const plan = await planEnrollment(tx, siteId, sequence, rows.map((r) => r.contactId));
       const emailOf = new Map(plan.eligible.map((e) => [e.contactId, e.email]));
-      const inserted = await insertEnrollments(
-        tx,
-        plan.eligible.map((e) => ({ siteId, sequenceId, contactId: e.contactId, run: e.run, workflowId: workflowIds.enrollment(sequenceId, e.contactId, e.run) })),
-      );
+      const inserted = await insertEnrollments(tx, siteId, sequenceId, plan.eligible);
       const enrollmentOf = new Map(inserted.map((e) => [e.contactId, e]));
       const enrolledPending: { id: number; enrollmentId: number }[] = [];
       for (const row of rows) {

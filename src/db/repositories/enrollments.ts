@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
 import { contactTags, contacts, enrollmentSteps, enrollments, listMembers, sequenceSteps, type enrollmentStatus } from '../schema.js';
+import { workflowIds } from '../../domain/ids.js';
 import { suppressedEmails } from './suppressions.js';
 
 export type EnrollmentRow = typeof enrollments.$inferSelect;
@@ -72,17 +73,29 @@ export async function planEnrollment(
 }
 
 /**
- * Inserts active enrollments. A row that collides with another active enrollment of the same contact
- * (the partial unique index; a concurrent request won) or the same run is left out of the answer.
+ * Inserts an active enrollment per contact of a sequence (a plan's eligible contacts), each under its
+ * run's workflow id. A row that collides with another active enrollment of the same contact (the
+ * partial unique index; a concurrent request won) or the same run is left out of the answer.
  */
 export async function insertEnrollments(
   db: DbOrTx,
-  rows: { siteId: number; sequenceId: number; contactId: number; run: number; workflowId: string }[],
+  siteId: number,
+  sequenceId: number,
+  rows: readonly { contactId: number; run: number }[],
 ): Promise<{ id: number; contactId: number; run: number; workflowId: string }[]> {
   if (!rows.length) return [];
   return db
     .insert(enrollments)
-    .values(rows.map((r) => ({ ...r, status: 'active' as const })))
+    .values(
+      rows.map((r) => ({
+        siteId,
+        sequenceId,
+        contactId: r.contactId,
+        run: r.run,
+        workflowId: workflowIds.enrollment(sequenceId, r.contactId, r.run),
+        status: 'active' as const,
+      })),
+    )
     .onConflictDoNothing()
     .returning({ id: enrollments.id, contactId: enrollments.contactId, run: enrollments.run, workflowId: enrollments.workflowId });
 }
