@@ -1,10 +1,18 @@
 import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { and, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
-import { ZodError } from 'zod';
-import { AppError } from '../src/api/errors.js';
-import { SecretBoxError, type SecretBox } from '../src/crypto/secret-box.js';
-import type { Db, DbOrTx } from '../src/db/client.js';
+import type { SecretBox } from '../src/crypto/secret-box.js';
+import type { Db } from '../src/db/client.js';
+import {
+  closeCampaign,
+  countPendingInRange,
+  linkRecipientSends,
+  pendingSendsInRange,
+  settleRecipients,
+  undecidedRecipients,
+  type RecipientOutcome,
+  type RecipientRange,
+  type UndecidedRecipient,
+} from '../src/db/repositories/campaign-recipients.js';
 import {
   audienceCondition,
   freezeAudience,
@@ -14,23 +22,23 @@ import {
   type CampaignRow,
   type CampaignStatus,
   type FrozenAudience,
-  type RecipientStatus,
 } from '../src/db/repositories/campaigns.js';
-import { contactRenderColumns } from '../src/db/repositories/contacts.js';
 import { reserveSendSlots } from '../src/db/repositories/rate-limit.js';
-import { reserveSendIds } from '../src/db/repositories/sends.js';
-import { loadSendingConfigWithCredentials } from '../src/db/repositories/sending-configs.js';
+import { getSendingConfig, type SendingConfigRow } from '../src/db/repositories/sending-configs.js';
+import { markSendsFailed, markSendsSent, recordSends, reserveSendIds, type NewSend } from '../src/db/repositories/sends.js';
 import { suppressedEmails } from '../src/db/repositories/suppressions.js';
-import { getSegmentRules, segmentContactsSql } from '../src/db/segments.js';
-import { campaignRecipients, campaigns, contacts, sendingConfigs, sends, templates } from '../src/db/schema.js';
+import { getTemplate } from '../src/db/repositories/templates.js';
+import { campaignSegmentSql } from '../src/db/segments.js';
 import { workflowIds } from '../src/domain/ids.js';
-import { SENDING_FAILURES } from '../src/domain/sending.js';
+import { DELIVERY_FAILURES } from '../src/domain/delivery.js';
+import { composeSendContent } from '../src/mail/compose.js';
 import type { Mailers } from '../src/mail/from-config.js';
 import type { Links } from '../src/mail/links.js';
-import type { Mailer, OutgoingEmail, SendOutcome } from '../src/mail/mailer.js';
+import { describeOutcome, type SendOutcome } from '../src/mail/mailer.js';
 import { listProviders } from '../src/mail/providers.js';
-import { compileTemplate, renderEmail, type TemplateContact, type TemplateSource } from '../src/mail/render.js';
+import { compileTemplate, type TemplateContact, type TemplateSource } from '../src/mail/render.js';
 import type { Logger } from '../src/logger.js';
+import { createMailerResolver, outgoingEmail } from './mailer.js';
 import { permanent, realClock, withHeartbeats, type Clock } from './support.js';
 
 export interface CampaignDeps {
@@ -43,22 +51,12 @@ export interface CampaignDeps {
   clock?: Clock;
 }
 
-/** The sending-config fields a batch uses. */
-type BatchConfig = Pick<
-  typeof sendingConfigs.$inferSelect,
-  'id' | 'fromEmail' | 'fromName' | 'replyTo' | 'maxPerSecond' | 'trackOpens' | 'trackClicks'
->;
-
 /** Batches in flight at once for an unthrottled campaign (each holds one provider call and one DB connection). */
 export const CAMPAIGN_CONCURRENCY = 4;
 const HEARTBEAT_EVERY_MS = 2_000;
 
-export interface BatchRange {
-  /** Exclusive lower bound (recipient id). */
-  afterId: number;
-  /** Inclusive upper bound (recipient id). */
-  uptoId: number;
-}
+/** A batch of a campaign: its pending recipients with `afterId < id <= uptoId`. */
+export type BatchRange = RecipientRange;
 
 export interface CampaignPlan {
   /** The campaign's status now; batches run only while it is `sending`. */
@@ -116,58 +114,6 @@ function batchSizeFor(campaign: CampaignRow, provider: string, configMaxPerSecon
   return Math.max(1, size);
 }
 
-interface Outcome {
-  recipientId: number;
-  status: Exclude<RecipientStatus, 'pending'>;
-  error?: string | null;
-}
-
-/**
- * Settles recipients that are still pending and adds exactly the settled ones to the campaign's
- * counters, in the caller's transaction: a re-run finds them settled and counts nothing twice.
- */
-async function settleRecipients(tx: DbOrTx, campaignId: number, outcomes: Outcome[]): Promise<Record<Outcome['status'], number>> {
-  const counts = { sent: 0, failed: 0, suppressed: 0, skipped: 0 };
-  if (outcomes.length === 0) return counts;
-  const values = sql.join(
-    outcomes.map((o) => sql`(${o.recipientId}::int, ${o.status}::text, ${o.error ?? null}::text)`),
-    sql`, `,
-  );
-  const updated = await tx.execute<{ status: Outcome['status'] }>(sql`
-    update campaign_recipients r
-    set status = v.status::recipient_status, error = v.error, updated_at = now()
-    from (values ${values}) as v(id, status, error)
-    where r.id = v.id and r.campaign_id = ${campaignId} and r.status = 'pending'
-    returning r.status
-  `);
-  for (const row of updated.rows) counts[row.status] += 1;
-  if (updated.rows.length) {
-    await tx
-      .update(campaigns)
-      .set({
-        sentCount: sql`${campaigns.sentCount} + ${counts.sent}`,
-        failedCount: sql`${campaigns.failedCount} + ${counts.failed}`,
-        suppressedCount: sql`${campaigns.suppressedCount} + ${counts.suppressed}`,
-        skippedCount: sql`${campaigns.skippedCount} + ${counts.skipped}`,
-        updatedAt: new Date(),
-      })
-      .where(eq(campaigns.id, campaignId));
-  }
-  return counts;
-}
-
-const contactFields = {
-  recipientId: campaignRecipients.id,
-  attempt: campaignRecipients.attempt,
-  sendId: campaignRecipients.sendId,
-  contactId: contacts.id,
-  ...contactRenderColumns,
-};
-
-function describe(outcome: Exclude<SendOutcome, { kind: 'sent' }>): string {
-  return outcome.message ? `${outcome.kind}: ${outcome.message}` : outcome.kind;
-}
-
 /**
  * Activities of the campaign workflow: freeze the audience, plan disjoint batches, send one batch
  * through the provider's batch API, pause and finish. Every step is safe to run again: recipients move
@@ -176,41 +122,11 @@ function describe(outcome: Exclude<SendOutcome, { kind: 'sent' }>): string {
  */
 export function createCampaignActivities({ db, logger, secretBox, mailers, links, clock = realClock }: CampaignDeps) {
   const log = logger.child({ component: 'campaign' });
-
-  async function segmentSql(siteId: number, segmentId: number): Promise<SQL> {
-    try {
-      return segmentContactsSql(siteId, await getSegmentRules(db, siteId, segmentId));
-    } catch (err) {
-      // A segment deleted (or made invalid) after the campaign was scheduled targets nobody rather
-      // than failing the campaign.
-      if (err instanceof AppError) return sql`select null::int where false`;
-      throw err;
-    }
-  }
-
-  async function mailerFor(campaign: CampaignRow): Promise<{ mailer: Mailer; config: BatchConfig }> {
-    if (!secretBox) {
-      throw permanent(SENDING_FAILURES.credentialsUnusable, 'This worker has no TIDINGS_SECRET, so it cannot open sending-config credentials');
-    }
-    let loaded;
-    try {
-      loaded = await loadSendingConfigWithCredentials(db, secretBox, campaign.sendingConfigId);
-    } catch (err) {
-      if (err instanceof SecretBoxError) throw permanent(SENDING_FAILURES.credentialsUnusable, `Sending config ${campaign.sendingConfigId}: ${err.message}`);
-      throw err;
-    }
-    if (!loaded) throw permanent(SENDING_FAILURES.configNotFound, `Sending config ${campaign.sendingConfigId} does not exist`);
-    try {
-      return { mailer: mailers.forConfig(loaded), config: loaded.config };
-    } catch (err) {
-      if (err instanceof ZodError) throw permanent(SENDING_FAILURES.credentialsUnusable, `Sending config ${campaign.sendingConfigId} has invalid credentials`);
-      throw err;
-    }
-  }
+  const mailerFor = createMailerResolver({ db, secretBox, mailers });
 
   async function contentOf(campaign: CampaignRow): Promise<TemplateSource> {
     if (campaign.templateId !== null) {
-      const [template] = await db.select().from(templates).where(eq(templates.id, campaign.templateId));
+      const template = await getTemplate(db, campaign.siteId, campaign.templateId);
       if (template) return { subject: campaign.subject ?? template.subject, html: template.html, text: template.text };
     }
     if (campaign.subject === null || campaign.html === null) {
@@ -232,31 +148,16 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
     campaign: CampaignRow,
     range: BatchRange,
     limit: number,
-    config: BatchConfig,
+    config: SendingConfigRow,
   ): Promise<Omit<CampaignBatchResult, 'attempted' | 'sent' | 'remaining'>> {
     const counts = { failed: 0, suppressed: 0, skipped: 0 };
     await db.transaction(async (tx) => {
-      const rows = await tx
-        .select(contactFields)
-        .from(campaignRecipients)
-        .innerJoin(contacts, eq(contacts.id, campaignRecipients.contactId))
-        .where(
-          and(
-            eq(campaignRecipients.campaignId, campaign.id),
-            eq(campaignRecipients.status, 'pending'),
-            gt(campaignRecipients.id, range.afterId),
-            lte(campaignRecipients.id, range.uptoId),
-            sql`${campaignRecipients.sendId} is null`,
-          ),
-        )
-        .orderBy(campaignRecipients.id)
-        .limit(limit);
+      const rows = await undecidedRecipients(tx, campaign.id, range, limit);
       if (rows.length === 0) return;
       const suppressed = await suppressedEmails(tx, campaign.siteId, rows.map((r) => r.email));
-      const source = compileTemplate(await contentOf(campaign));
-      const outcomes: Outcome[] = [];
-      const toSend: { recipientId: number; row: typeof sends.$inferInsert & { id: number } }[] = [];
-      const candidates: typeof rows = [];
+      const template = compileTemplate(await contentOf(campaign));
+      const outcomes: RecipientOutcome[] = [];
+      const candidates: UndecidedRecipient[] = [];
       for (const r of rows) {
         if (r.status !== 'subscribed') {
           outcomes.push({ recipientId: r.recipientId, status: 'skipped', error: `contact is ${r.status}` });
@@ -268,54 +169,38 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
       }
       // An id left unused (a render failure, or a retry that finds the row already there) is a gap, nothing more.
       const ids = await reserveSendIds(tx, candidates.length);
+      const toRecord: { recipientId: number; row: NewSend }[] = [];
       candidates.forEach((r, i) => {
         const sendId = ids[i]!;
-        const { recipientId: _r, attempt: _a, sendId: _s, contactId: _c, status: _st, ...fields } = r;
-        const mail = links?.forSend({ siteId: campaign.siteId, contactId: r.contactId, sendId, trackOpens: config.trackOpens, trackClicks: config.trackClicks });
-        let rendered;
+        const { recipientId, attempt, contactId, status: _status, ...fields } = r;
+        const sendLinks = links?.forSend({ siteId: campaign.siteId, contactId, sendId, trackOpens: config.trackOpens, trackClicks: config.trackClicks });
+        let content;
         try {
-          rendered = renderEmail(source, { contact: fields as TemplateContact, ...(mail ? { unsubscribeUrl: mail.unsubscribeUrl } : {}) });
+          content = composeSendContent(template, { contact: fields as TemplateContact }, sendLinks);
         } catch (err) {
-          outcomes.push({ recipientId: r.recipientId, status: 'failed', error: `render failed: ${err instanceof Error ? err.message : String(err)}` });
+          outcomes.push({ recipientId, status: 'failed', error: `render failed: ${err instanceof Error ? err.message : String(err)}` });
           return;
         }
-        toSend.push({
-          recipientId: r.recipientId,
+        toRecord.push({
+          recipientId,
           row: {
             id: sendId,
             siteId: campaign.siteId,
             kind: 'campaign',
-            contactId: r.contactId,
+            contactId,
             toEmail: r.email,
-            subject: rendered.subject,
-            html: mail ? mail.decorate(rendered.html) : rendered.html,
-            text: mail ? mail.decorateText(rendered.text) : rendered.text,
-            ...(mail ? { headers: mail.headers } : {}),
+            ...content,
             sendingConfigId: campaign.sendingConfigId,
             templateId: campaign.templateId,
             campaignId: campaign.id,
             status: 'queued',
-            idempotencyKey: `campaign:${campaign.id}:${r.contactId}:${r.attempt}`,
+            idempotencyKey: `campaign:${campaign.id}:${contactId}:${attempt}`,
             workflowId: workflowIds.campaign(campaign.id),
           },
         });
       });
-      if (toSend.length) {
-        // A row already holding a key (a concurrent attempt of this batch) keeps its own id and HTML.
-        await tx.insert(sends).values(toSend.map((s) => s.row)).onConflictDoNothing({ target: sends.idempotencyKey });
-        const keys = toSend.map((s) => s.row.idempotencyKey);
-        const held = await tx.select({ id: sends.id, key: sends.idempotencyKey }).from(sends).where(inArray(sends.idempotencyKey, keys));
-        const idByKey = new Map(held.map((h) => [h.key, h.id]));
-        const links = sql.join(
-          toSend.map((s) => sql`(${s.recipientId}::int, ${idByKey.get(s.row.idempotencyKey)!}::int)`),
-          sql`, `,
-        );
-        await tx.execute(sql`
-          update campaign_recipients r set send_id = v.send_id, updated_at = now()
-          from (values ${links}) as v(id, send_id)
-          where r.id = v.id and r.status = 'pending'
-        `);
-      }
+      const idByKey = await recordSends(tx, toRecord.map((s) => s.row));
+      await linkRecipientSends(tx, toRecord.map((s) => ({ recipientId: s.recipientId, sendId: idByKey.get(s.row.idempotencyKey)! })));
       const settled = await settleRecipients(tx, campaign.id, outcomes);
       counts.failed = settled.failed;
       counts.suppressed = settled.suppressed;
@@ -328,11 +213,8 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
     const campaign = await getCampaignById(db, input.campaignId);
     if (!campaign) throw permanent('CampaignNotFound', `Campaign ${input.campaignId} does not exist`);
     if (campaign.status !== 'sending') return { status: campaign.status, ranges: [], concurrency: CAMPAIGN_CONCURRENCY, minBatchMs: 0 };
-    const [config] = await db
-      .select({ provider: sendingConfigs.provider, maxPerSecond: sendingConfigs.maxPerSecond })
-      .from(sendingConfigs)
-      .where(eq(sendingConfigs.id, campaign.sendingConfigId));
-    if (!config) throw permanent(SENDING_FAILURES.configNotFound, `Sending config ${campaign.sendingConfigId} does not exist`);
+    const config = await getSendingConfig(db, campaign.siteId, campaign.sendingConfigId);
+    if (!config) throw permanent(DELIVERY_FAILURES.configNotFound, `Sending config ${campaign.sendingConfigId} does not exist`);
     const size = batchSizeFor(campaign, config.provider, config.maxPerSecond);
     const concurrency = CAMPAIGN_CONCURRENCY;
     const ids = await pendingRecipientIds(db, campaign.id, input.afterId, size * concurrency);
@@ -356,32 +238,10 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
   }
 
   async function finish(input: { campaignId: number; outcome: 'completed' | 'cancelled' }): Promise<CampaignSummary> {
-    return db.transaction(async (tx) => {
-      const [campaign] = await tx.select().from(campaigns).where(eq(campaigns.id, input.campaignId)).for('update');
-      if (!campaign) throw permanent('CampaignNotFound', `Campaign ${input.campaignId} does not exist`);
-      const skipped = await tx
-        .update(campaignRecipients)
-        .set({ status: 'skipped', error: input.outcome === 'cancelled' ? 'campaign cancelled' : 'not sent', updatedAt: new Date() })
-        .where(and(eq(campaignRecipients.campaignId, campaign.id), eq(campaignRecipients.status, 'pending')))
-        .returning({ id: campaignRecipients.id });
-      let status: CampaignStatus = campaign.status;
-      if (input.outcome === 'cancelled') status = 'cancelled';
-      else if (campaign.status === 'sending' || campaign.status === 'paused') {
-        status = campaign.sentCount === 0 && campaign.failedCount > 0 ? 'failed' : 'sent';
-      }
-      const [row] = await tx
-        .update(campaigns)
-        .set({
-          status,
-          skippedCount: sql`${campaigns.skippedCount} + ${skipped.length}`,
-          completedAt: campaign.completedAt ?? new Date(),
-          updatedAt: new Date(),
-        })
-        .where(eq(campaigns.id, campaign.id))
-        .returning();
-      log.info({ campaignId: campaign.id, status }, 'campaign finished');
-      return summary(row!);
-    });
+    const row = await db.transaction((tx) => closeCampaign(tx, input.campaignId, input.outcome));
+    if (!row) throw permanent('CampaignNotFound', `Campaign ${input.campaignId} does not exist`);
+    log.info({ campaignId: row.id, status: row.status }, 'campaign finished');
+    return summary(row);
   }
 
   return {
@@ -396,8 +256,8 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
         async (campaign) => {
           const audience = campaign.audience;
           const [include, exclude] = await Promise.all([
-            Promise.all((audience.segmentIds ?? []).map((id) => segmentSql(campaign.siteId, id))),
-            Promise.all((audience.excludeSegmentIds ?? []).map((id) => segmentSql(campaign.siteId, id))),
+            Promise.all((audience.segmentIds ?? []).map((id) => campaignSegmentSql(db, campaign.siteId, id))),
+            Promise.all((audience.excludeSegmentIds ?? []).map((id) => campaignSegmentSql(db, campaign.siteId, id))),
           ]);
           return audienceCondition(audience, { include, exclude });
         },
@@ -424,34 +284,22 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
       return withHeartbeats(HEARTBEAT_EVERY_MS, async () => {
         const campaign = await getCampaignById(db, input.campaignId);
         if (!campaign) throw permanent('CampaignNotFound', `Campaign ${input.campaignId} does not exist`);
-        const inRange = and(
-          eq(campaignRecipients.campaignId, campaign.id),
-          eq(campaignRecipients.status, 'pending'),
-          gt(campaignRecipients.id, input.afterId),
-          lte(campaignRecipients.id, input.uptoId),
-        );
-        const pendingLeft = async () => (await db.$count(campaignRecipients, inRange));
+        const pendingLeft = () => countPendingInRange(db, campaign.id, input);
         const result: CampaignBatchResult = { attempted: 0, sent: 0, failed: 0, suppressed: 0, skipped: 0, remaining: 0 };
         if (campaign.status !== 'sending') return { ...result, remaining: await pendingLeft(), stopped: campaign.status };
 
-        const { mailer, config } = await mailerFor(campaign);
+        const { mailer, config } = await mailerFor(campaign.sendingConfigId);
         const limit = Math.max(1, input.uptoId - input.afterId);
         Object.assign(result, await prepare(campaign, input, limit, config));
         // A template that cannot render for a contact counts as an attempt that failed.
         result.attempted = result.failed;
 
-        // Phase 2: the queued sends of this range, in recipient order (a retry rebuilds the same batch).
-        const queued = await db
-          .select({ recipientId: campaignRecipients.id, send: sends })
-          .from(campaignRecipients)
-          .innerJoin(sends, eq(sends.id, campaignRecipients.sendId))
-          .where(inRange)
-          .orderBy(campaignRecipients.id);
-        // Every send row of a pending recipient goes out again whatever its status (a webhook may already
-        // have marked it delivered): the same messages in the same order keep the batch's idempotency
-        // key, so the provider replays its first answer instead of sending the others twice.
-        const toSend = queued;
-        const outcomes: Outcome[] = [];
+        // Phase 2: the send rows of this range's pending recipients, in recipient order. Every one goes
+        // out again whatever its status (a webhook may already have marked it delivered): the same
+        // messages in the same order keep the batch's idempotency key, so the provider replays its first
+        // answer instead of sending the others twice.
+        const toSend = await pendingSendsInRange(db, campaign.id, input);
+        const outcomes: RecipientOutcome[] = [];
         const sentSends: { id: number; providerMessageId: string }[] = [];
         const failedSends: { id: number; error: string }[] = [];
         let retryable: Exclude<SendOutcome, { kind: 'sent' }> | undefined;
@@ -467,16 +315,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
             const waitMs = Math.min(input.notBefore - Date.now(), input.minBatchMs * (CAMPAIGN_CONCURRENCY + 1));
             if (waitMs > 0) await clock.sleep(waitMs);
           }
-          const messages: OutgoingEmail[] = toSend.map(({ send }) => ({
-            from: { email: config.fromEmail, name: config.fromName },
-            to: send.toEmail,
-            ...(config.replyTo ? { replyTo: config.replyTo } : {}),
-            subject: send.subject,
-            html: send.html,
-            text: send.text,
-            ...(send.headers && Object.keys(send.headers).length ? { headers: send.headers } : {}),
-            idempotencyKey: send.idempotencyKey,
-          }));
+          const messages = toSend.map(({ send }) => outgoingEmail(send, config));
           const answers = await mailer.sendBatch(messages);
           result.attempted += toSend.length;
           answers.forEach((outcome, i) => {
@@ -488,12 +327,12 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
                 break;
               case 'invalid_recipient':
               case 'rejected':
-                failedSends.push({ id: send.id, error: describe(outcome) });
-                outcomes.push({ recipientId, status: 'failed', error: describe(outcome) });
+                failedSends.push({ id: send.id, error: describeOutcome(outcome) });
+                outcomes.push({ recipientId, status: 'failed', error: describeOutcome(outcome) });
                 break;
               case 'auth_failed':
                 // Left pending: once the credentials are fixed and the campaign resumed, they go out.
-                result.authFailed = describe(outcome);
+                result.authFailed = describeOutcome(outcome);
                 break;
               case 'rate_limited':
               case 'transient':
@@ -504,27 +343,8 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
         }
 
         await db.transaction(async (tx) => {
-          if (sentSends.length) {
-            const values = sql.join(sentSends.map((s) => sql`(${s.id}::int, ${s.providerMessageId}::text)`), sql`, `);
-            await tx.execute(sql`
-              update sends s set
-                status = case when s.status in ('queued', 'failed') then 'sent'::send_status else s.status end,
-                provider_message_id = coalesce(s.provider_message_id, v.pid),
-                sent_at = coalesce(s.sent_at, now()),
-                attempts = s.attempts + 1,
-                updated_at = now()
-              from (values ${values}) as v(id, pid)
-              where s.id = v.id
-            `);
-          }
-          if (failedSends.length) {
-            const values = sql.join(failedSends.map((s) => sql`(${s.id}::int, ${s.error}::text)`), sql`, `);
-            await tx.execute(sql`
-              update sends s set status = 'failed', error = v.error, attempts = s.attempts + 1, updated_at = now()
-              from (values ${values}) as v(id, error)
-              where s.id = v.id and s.status = 'queued'
-            `);
-          }
+          await markSendsSent(tx, sentSends);
+          await markSendsFailed(tx, failedSends);
           const settled = await settleRecipients(tx, campaign.id, outcomes);
           result.sent += settled.sent;
           result.failed += settled.failed;
@@ -532,10 +352,10 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
         asyncLocalStorage.getStore()?.heartbeat({ sent: result.sent, failed: result.failed });
 
         if (retryable) {
-          log.warn({ campaignId: campaign.id, reason: describe(retryable) }, 'provider deferred a campaign batch; will retry');
+          log.warn({ campaignId: campaign.id, reason: describeOutcome(retryable) }, 'provider deferred a campaign batch; will retry');
           throw ApplicationFailure.create({
-            type: retryable.kind === 'rate_limited' ? SENDING_FAILURES.rateLimited : SENDING_FAILURES.providerUnavailable,
-            message: describe(retryable),
+            type: retryable.kind === 'rate_limited' ? DELIVERY_FAILURES.rateLimited : DELIVERY_FAILURES.providerUnavailable,
+            message: describeOutcome(retryable),
             ...(retryable.kind === 'rate_limited' ? { nextRetryDelay: Math.max(1, retryable.retryAfterMs) } : {}),
           });
         }

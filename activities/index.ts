@@ -7,7 +7,7 @@ import type { Logger } from '../src/logger.js';
 import { createCampaignActivities } from './campaign.js';
 import { createContactImportActivities } from './contact-import.js';
 import { createEnrollmentActivities } from './enrollment.js';
-import { createSendingActivities } from './sending.js';
+import { createDeliveryActivities } from './delivery.js';
 import { createEnrollmentOutboxActivities } from './enrollment-outbox.js';
 import type { Clock } from './support.js';
 import { createWebhookDeliveryActivities } from './webhook-delivery.js';
@@ -36,7 +36,7 @@ export function createActivities(deps: ActivityDeps) {
   const mailers = deps.mailers ?? createMailers();
   return {
     ...createContactImportActivities(deps),
-    ...createSendingActivities({ ...deps, mailers }),
+    ...createDeliveryActivities({ ...deps, mailers }),
     ...createEnrollmentActivities({ ...deps, mailers }),
     ...createCampaignActivities({ ...deps, mailers }),
     ...createWebhookDeliveryActivities(deps),

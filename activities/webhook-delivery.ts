@@ -1,7 +1,4 @@
-import { lookup as resolveAll, type LookupAddress } from 'node:dns';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import type { LookupAddress } from 'node:dns';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { Webhook } from 'standardwebhooks';
@@ -18,7 +15,7 @@ import {
   type WebhookDeliveryStatus,
 } from '../src/db/repositories/webhook-endpoints.js';
 import type { Logger } from '../src/logger.js';
-import { isPrivateAddress } from '../src/services/outgoing-webhooks.js';
+import { checkedLookup, postOnce, RefusedAddressError, systemResolver } from '../src/net/checked-http.js';
 import { permanent } from './support.js';
 
 export interface WebhookDeliveryDeps {
@@ -56,99 +53,6 @@ const USER_AGENT = 'Tidings-Webhooks/1';
 
 /** Activity failure type of an attempt worth retrying (5xx, 4xx other than 410, network error, timeout). */
 export const WEBHOOK_ATTEMPT_FAILED = 'WebhookAttemptFailed';
-
-/** A receiver on a private or reserved address, refused before connecting: no retry can make it public. */
-class RefusedAddressError extends Error {
-  override name = 'RefusedAddressError';
-}
-
-const systemResolver = (hostname: string) =>
-  new Promise<LookupAddress[]>((resolve, reject) => resolveAll(hostname, { all: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))));
-
-/**
- * The `lookup` of the receiver's connection: resolves once, and with `publicOnly` fails the connection
- * if any answer is private (as the create-time check does), so the socket can only go to an address
- * checked here. Handles both shapes net asks for (one address, or all of them for Happy Eyeballs).
- */
-function checkedLookup(resolve: (hostname: string) => Promise<LookupAddress[]>, publicOnly: boolean): LookupFunction {
-  return (hostname, options, callback) => {
-    resolve(hostname).then(
-      (addresses) => {
-        const inside = publicOnly ? addresses.find((a) => isPrivateAddress(a.address)) : undefined;
-        const family = options.family === 4 || options.family === 6 ? options.family : 0;
-        const usable = addresses.filter((a) => !family || a.family === family);
-        if (inside) {
-          callback(new RefusedAddressError(`${hostname} resolves to ${inside.address}, a private or reserved address`), '', 0);
-        } else if (usable.length === 0) {
-          callback(Object.assign(new Error(`${hostname} has no usable address`), { code: 'ENOTFOUND' }), '', 0);
-        } else if (options.all) {
-          callback(null, usable);
-        } else {
-          callback(null, usable[0]!.address, usable[0]!.family);
-        }
-      },
-      (err: NodeJS.ErrnoException) => callback(err, '', 0),
-    );
-  };
-}
-
-interface Answer {
-  status: number;
-  statusText: string;
-  retryAfter: string | null;
-  /** The first bytes of the body (the rest is not read), as text PostgreSQL accepts (no NUL). */
-  body: string;
-}
-
-/**
- * One POST with node:http(s) rather than fetch: it takes a `lookup`, so the address checked is the one
- * connected to (TLS SNI and Host still name the URL's host), and it has no list of forbidden ports.
- * No redirects are followed: a 3xx is a failed attempt (as Svix does), and cannot lead the worker elsewhere.
- */
-function post(url: string, headers: Record<string, string>, body: string, lookup: LookupFunction, publicOnly: boolean): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const host = target.hostname.replace(/^\[|\]$/g, '');
-    // An IP literal is connected to without a lookup: checked here instead.
-    if (publicOnly && isIP(host) && isPrivateAddress(host)) {
-      reject(new RefusedAddressError(`${host} is a private or reserved address`));
-      return;
-    }
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(
-      target,
-      {
-        method: 'POST',
-        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        lookup,
-        // A fresh connection per attempt, made through `lookup`: a pooled socket would skip the check.
-        agent: false,
-        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-      },
-      (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          chunks.push(chunk);
-          size += chunk.length;
-          if (size >= RESPONSE_BODY_LIMIT) res.destroy();
-        });
-        // A body cut short (by us, by the timeout or by the receiver) still leaves the status.
-        res.on('error', () => {});
-        res.on('close', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            statusText: res.statusMessage ?? '',
-            retryAfter: typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null,
-            body: Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8').replaceAll('\u0000', ''),
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** The Temporal attempt number (1, 2, …): it keys the log row, so a re-run of the same attempt writes once. */
 function currentAttempt(): number {
@@ -247,7 +151,7 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDeps) {
       let retryAfter: number | undefined;
       let refused = false;
       try {
-        const res = await post(endpoint.url, headers, body, lookup, publicOnly);
+        const res = await postOnce(endpoint.url, headers, body, { lookup, publicOnly, timeoutMs: WEBHOOK_TIMEOUT_MS, bodyLimit: RESPONSE_BODY_LIMIT });
         statusCode = res.status;
         responseBody = res.body;
         if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;

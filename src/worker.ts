@@ -85,8 +85,8 @@ function linksFromEnv(): Links | undefined {
 }
 
 /**
- * Builds the workers of this process (not yet running): one on the main queue (imports, later
- * campaigns and sequences) and one on the transactional queue with its own slots, so a campaign
+ * Builds the workers of this process (not yet running): one on the main queue (imports, campaigns,
+ * sequences, webhook deliveries and the outbox relays) and one on the transactional queue with its own slots, so a campaign
  * filling every main-queue slot can never hold back a password reset. Both run the same workflow
  * bundle and the same activities; each only receives tasks from its own queue.
  */

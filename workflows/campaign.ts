@@ -3,45 +3,22 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   log,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CampaignActivities, CampaignBatchResult, CampaignSummary } from '../activities/campaign.js';
-import { PERMANENT_SENDING_FAILURES } from '../src/domain/sending.js';
-
-/** What a run carries over `continueAsNew` (and what retry-failed starts with): a cursor and counters, never recipients. */
-export interface CampaignState {
-  phase: 'waiting' | 'sending';
-  /** ISO instant the campaign starts (waiting phase). */
-  scheduledAt?: string | null;
-  /** Recipient id below which every recipient has been handed to a batch. */
-  cursor: number;
-  paused: boolean;
-  pausedReason?: string | null;
-  /** Attempts and failures since the last (re)start, for the error-rate auto-pause. */
-  window: { attempted: number; failed: number };
-  totals: { sent: number; failed: number; suppressed: number; skipped: number };
-  /** The campaign's own throttle: when the next batch may start (epoch ms, workflow time). */
-  pacedUntil?: number;
-}
-
-export interface CampaignInput {
-  campaignId: number;
-  siteId: number;
-  /** When to start; absent or past = now. Ignored when `state` is given. */
-  scheduledAt?: string | null;
-  state?: CampaignState;
-}
-
-export const rescheduleSignal = defineSignal<[{ scheduledAt: string }]>('reschedule');
-export const cancelSignal = defineSignal('cancel');
-export const pauseSignal = defineSignal<[{ reason?: string }]>('pause');
-export const resumeSignal = defineSignal('resume');
-export const campaignStateQuery = defineQuery<CampaignState>('state');
+import { PERMANENT_DELIVERY_FAILURES } from '../src/domain/delivery.js';
+import {
+  campaignStateQuery,
+  cancelSignal,
+  pauseSignal,
+  rescheduleSignal,
+  resumeSignal,
+  type CampaignState,
+  type CampaignWorkflowInput,
+} from './campaign.contract.js';
 
 /** Auto-pause when more than this share of attempts failed, once enough were made to judge. */
 export const ERROR_RATE_THRESHOLD = 0.2;
@@ -58,7 +35,7 @@ const batches = proxyActivities<CampaignActivities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 40,
-    nonRetryableErrorTypes: [...PERMANENT_SENDING_FAILURES, 'CampaignNotFound', 'CampaignContentMissing'],
+    nonRetryableErrorTypes: [...PERMANENT_DELIVERY_FAILURES, 'CampaignNotFound', 'CampaignContentMissing'],
   },
 });
 
@@ -82,7 +59,7 @@ function failureMessage(err: ActivityFailure): string {
  * pausing itself on rejected credentials or a high error rate. Holds only a cursor and counters and
  * continues as new when the history grows; the database holds the recipients and their states.
  */
-export async function campaignWorkflow(input: CampaignInput): Promise<CampaignSummary> {
+export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<CampaignSummary> {
   const { campaignId } = input;
   const state: CampaignState = input.state ?? {
     phase: 'waiting',

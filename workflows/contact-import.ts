@@ -2,25 +2,14 @@ import {
   ActivityFailure,
   ApplicationFailure,
   continueAsNew,
-  defineQuery,
   log,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ContactImportActivities } from '../activities/contact-import.js';
-import { IMPORT_FAILURES, IMPORT_PROGRESS_QUERY, type ImportProgress } from '../src/domain/csv-import.js';
-
-export interface ContactImportInput {
-  importId: number;
-  /** Rows per batch (default 1,000); fixed when the file is first split. */
-  batchSize?: number;
-  /** Carried over `continueAsNew` so the progress query never goes back to zero. */
-  progress?: ImportProgress;
-}
-
-/** `{status, totalRows, processedRows, created, updated, errors}`; the import row mirrors it. */
-export const progressQuery = defineQuery<ImportProgress>(IMPORT_PROGRESS_QUERY);
+import { IMPORT_FAILURES, type ImportProgress } from '../src/domain/csv-import.js';
+import { progressQuery, type ContactImportInput } from './contact-import.contract.js';
 
 // One profile for every import step. Each is a single short transaction that heartbeats, so a dead
 // worker is noticed after the heartbeat timeout instead of the (longer) start-to-close timeout.

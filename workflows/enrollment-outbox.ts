@@ -1,12 +1,6 @@
 import { continueAsNew, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { EnrollmentOutboxActivities } from '../activities/enrollment-outbox.js';
-
-export interface EnrollmentOutboxInput {
-  /** How long to wait after a drain that emptied the outbox (ms); five seconds by default. */
-  everyMs?: number;
-  /** How old an enrollment whose workflow start is unconfirmed must be to be started again (ms). */
-  strandedAfterMs?: number;
-}
+import type { EnrollmentOutboxInput } from './enrollment-outbox.contract.js';
 
 /** A request starts its own triggered journeys within milliseconds of committing; this leaves it room. */
 const STRANDED_AFTER_MS = 30_000;

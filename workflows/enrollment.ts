@@ -2,8 +2,6 @@ import {
   ActivityFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   log,
   patched,
   proxyActivities,
@@ -16,6 +14,8 @@ import type { EnrollmentActivities } from '../activities/enrollment.js';
 import {
   ENROLLMENT_FAILURES,
   HISTORY_TAIL,
+  resolveStep,
+  type EnrollmentCursor,
   type EnrollmentState,
   type EnrollmentStatus,
   type HistoryEntry,
@@ -23,62 +23,17 @@ import {
   type SequenceStatus,
   type StepResult,
 } from '../src/domain/enrollment.js';
-import { PERMANENT_SENDING_FAILURES } from '../src/domain/sending.js';
+import { PERMANENT_DELIVERY_FAILURES } from '../src/domain/delivery.js';
 import { nextSendTime } from '../src/domain/send-window.js';
-
-/**
- * Where the journey is headed: `at` a step (the first step, or a branch target), or to the step
- * `after` one just done. Both carry the step's position when known, so a step deleted meanwhile is
- * replaced by the live step that now stands at (or after) its place.
- */
-export type EnrollmentCursor =
-  | { kind: 'at'; stepId: number; position: number | null }
-  | { kind: 'after'; stepId: number; position: number };
-
-/** What a run hands to the next over continue-as-new. */
-export interface EnrollmentCarry {
-  /** null: the first live step. */
-  cursor: EnrollmentCursor | null;
-  /** When the previous step was due (or held until) in ms of workflow time: the next delay counts from here. */
-  anchorAt: number;
-  /** Steps recorded so far (the enrollment_steps key). */
-  seq: number;
-  history: HistoryEntry[];
-}
-
-export interface EnrollmentInput {
-  enrollmentId: number;
-  siteId: number;
-  sequenceId: number;
-  contactId: number;
-  contactEmail: string;
-  /** Start at this step instead of the first one. */
-  startAtStepId?: number | null;
-  /** Set only by continue-as-new. */
-  state?: EnrollmentCarry;
-}
-
-export type ContactStatusChange = 'unsubscribed' | 'bounced' | 'complained' | 'suppressed';
-
-/** Names of the enrollment's signals and query, for senders that do not import the definitions. */
-export const ENROLLMENT_SIGNALS = {
-  unenroll: 'unenroll',
-  contactStatusChanged: 'contactStatusChanged',
-  contactEvent: 'contactEvent',
-  sequenceStatusChanged: 'sequenceStatusChanged',
-} as const;
-export const ENROLLMENT_STATE_QUERY = 'state';
-
-/** Ends the enrollment now (status `unenrolled`). */
-export const unenrollSignal = defineSignal<[{ reason?: string }]>(ENROLLMENT_SIGNALS.unenroll);
-/** The contact unsubscribed, bounced, complained or was suppressed: ends the enrollment now (status `exited`). */
-export const contactStatusChangedSignal = defineSignal<[{ status: ContactStatusChange }]>(ENROLLMENT_SIGNALS.contactStatusChanged);
-/** A named contact event: completes a `wait_for_event` step waiting for it, or exits if listed in `exitOn.events`. */
-export const contactEventSignal = defineSignal<[{ name: string; data?: Record<string, unknown> }]>(ENROLLMENT_SIGNALS.contactEvent);
-/** The sequence was paused (sends hold), resumed, or archived (ends the enrollment). */
-export const sequenceStatusChangedSignal = defineSignal<[{ status: SequenceStatus }]>(ENROLLMENT_SIGNALS.sequenceStatusChanged);
-/** Live state for `GET /enrollments/:id`. */
-export const stateQuery = defineQuery<EnrollmentState>(ENROLLMENT_STATE_QUERY);
+import {
+  contactEventSignal,
+  contactStatusChangedSignal,
+  enrollmentSearchAttributes,
+  sequenceStatusChangedSignal,
+  stateQuery,
+  unenrollSignal,
+  type EnrollmentInput,
+} from './enrollment.contract.js';
 
 // Reads and bookkeeping: single short queries, retried until the database answers (a journey must
 // survive a database outage, so no attempt limit).
@@ -104,25 +59,12 @@ const delivery = proxyActivities<EnrollmentActivities>({
     backoffCoefficient: 2,
     maximumInterval: '5 minutes',
     maximumAttempts: 12,
-    nonRetryableErrorTypes: [...PERMANENT_SENDING_FAILURES, ENROLLMENT_FAILURES.stepNotSendable],
+    nonRetryableErrorTypes: [...PERMANENT_DELIVERY_FAILURES, ENROLLMENT_FAILURES.stepNotSendable],
   },
 });
 
 /** While a sequence is paused the journey waits for the resume signal; this re-reads the status in case one was lost. */
 const PAUSED_RECHECK = '1 day';
-
-/**
- * The custom search attributes of an enrollment (names and types as registered by
- * src/temporal/search-attributes.ts, which workflows cannot import: it pulls in @temporalio/common).
- */
-function searchAttributesOf(input: EnrollmentInput) {
-  return [
-    { key: { name: 'SiteId', type: 'INT' as const }, value: input.siteId },
-    { key: { name: 'SequenceId', type: 'KEYWORD' as const }, value: String(input.sequenceId) },
-    { key: { name: 'ContactId', type: 'INT' as const }, value: input.contactId },
-    { key: { name: 'ContactEmail', type: 'KEYWORD' as const }, value: input.contactEmail },
-  ];
-}
 
 /**
  * Patch ids: each guards a change to the order of commands so histories recorded before it still
@@ -141,20 +83,6 @@ const PATCHES = {
 interface Ending {
   status: Exclude<EnrollmentStatus, 'active'>;
   reason: string | null;
-}
-
-/** The live step the cursor points at now, or undefined when the journey has nowhere left to go. */
-export function resolveStep(cursor: EnrollmentCursor | null, steps: LiveStep[]): LiveStep | undefined {
-  if (!cursor) return steps[0];
-  const index = steps.findIndex((s) => s.id === cursor.stepId);
-  if (cursor.kind === 'at') {
-    if (index >= 0) return steps[index];
-    // A branch target or the current step was deleted: the step that took its place.
-    return cursor.position === null ? undefined : steps.find((s) => s.position >= cursor.position!);
-  }
-  if (index >= 0) return steps[index + 1];
-  // The step just done was deleted meanwhile: continue with the next one by its old position.
-  return steps.find((s) => s.position > cursor.position);
 }
 
 /**
@@ -207,7 +135,7 @@ export async function enrollmentWorkflow(input: EnrollmentInput): Promise<Enroll
 
   if (!carry && patched(PATCHES.upsertSearchAttributes)) {
     const present = workflowInfo().typedSearchAttributes;
-    const missing = searchAttributesOf(input).filter((pair) => present.get(pair.key) === undefined);
+    const missing = enrollmentSearchAttributes(input).filter((pair) => present.get(pair.key) === undefined);
     if (missing.length > 0) upsertSearchAttributes(missing);
   }
 

@@ -1,10 +1,6 @@
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { WebhookDeliveryActivities, WebhookDeliveryResult } from '../activities/webhook-delivery.js';
-
-export interface WebhookDeliveryInput {
-  /** The webhook_deliveries row: it holds the endpoint, the message id and the payload. */
-  deliveryId: number;
-}
+import type { WebhookDeliveryInput } from './webhook-delivery.contract.js';
 
 /** Failure types the delivery activity raises that no retry can fix. */
 export const PERMANENT_WEBHOOK_FAILURES = ['WebhookSecretUnavailable'];

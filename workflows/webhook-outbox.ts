@@ -9,13 +9,7 @@ import {
 import type { WebhookDeliveryActivities } from '../activities/webhook-delivery.js';
 import { workflowIds } from '../src/domain/ids.js';
 import { webhookDeliveryWorkflow } from './webhook-delivery.js';
-
-export interface WebhookOutboxInput {
-  /** How often to look for stranded deliveries (ms); one minute by default. */
-  everyMs?: number;
-  /** How long a delivery must have waited, pending, to count as stranded (ms); one minute by default. */
-  strandedAfterMs?: number;
-}
+import type { WebhookOutboxInput } from './webhook-outbox.contract.js';
 
 /** A delivery younger than this is left to the request that staged it, which is starting it right now. */
 const STRANDED_AFTER_MS = 60_000;

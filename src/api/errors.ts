@@ -1,43 +1,26 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ZodError } from 'zod';
+import { AppError, zodDetails, type ErrorDetail, type ErrorKind } from '../errors.js';
 import './request-context.js';
 
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
+/** The HTTP status of each kind of expected failure. */
+const STATUS_BY_KIND: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unsupported_media_type: 415,
+  unprocessable: 422,
+  rate_limited: 429,
+  misconfigured: 500,
+};
 
-/**
- * An expected failure with a stable machine-readable `code` and the HTTP status it maps to.
- * Framework-free on purpose: repositories and services throw it, the error middleware renders it.
- */
-export class AppError extends Error {
-  constructor(
-    readonly code: string,
-    readonly status: number,
-    message: string,
-    readonly details?: ErrorDetail[],
-  ) {
-    super(message);
-    this.name = 'AppError';
-  }
-
-  static notFound(what: string, id?: number | string): AppError {
-    return new AppError('not_found', 404, id === undefined ? `${what} not found` : `${what} ${id} not found`);
-  }
-
-  static validation(message: string, details: ErrorDetail[]): AppError {
-    return new AppError('validation_failed', 400, message, details);
-  }
-}
-
-/** Flattens zod issues into `[{path: "contacts.3.email", message}]`. */
-export function zodDetails(error: ZodError, prefix?: string): ErrorDetail[] {
-  return error.issues.map((issue) => ({
-    path: [...(prefix ? [prefix] : []), ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
+/** The HTTP status an AppError answers with. */
+export function httpStatusOf(err: AppError): number {
+  return STATUS_BY_KIND[err.kind];
 }
 
 interface ErrorBody {
@@ -116,7 +99,7 @@ function bodyParserError(err: unknown): Mapped | undefined {
 
 function mapError(err: unknown): Mapped | undefined {
   if (err instanceof AppError) {
-    return { status: err.status, code: err.code, message: err.message, details: err.details };
+    return { status: httpStatusOf(err), code: err.code, message: err.message, details: err.details };
   }
   if (err instanceof ZodError) {
     return { status: 400, code: 'validation_failed', message: 'Request validation failed', details: zodDetails(err) };

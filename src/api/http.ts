@@ -1,11 +1,11 @@
 import type { Request, Response } from 'express';
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
 import type { Pagination } from './validation.js';
 import './request-context.js';
 
 /** The authenticated site; only valid behind the auth middleware. */
 export function siteIdOf(req: Request): number {
-  if (!req.auth) throw new AppError('unauthorized', 401, 'Authentication required');
+  if (!req.auth) throw new AppError('unauthorized', 'unauthenticated', 'Authentication required');
   return req.auth.siteId;
 }
 

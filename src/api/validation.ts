@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { AppError, zodDetails } from './errors.js';
+import { AppError, zodDetails } from '../errors.js';
 
 const INT4_MAX = 2_147_483_647;
 
@@ -68,7 +68,7 @@ export function parseBody<T extends z.ZodType>(req: Request, schema: T, normaliz
   if (req.body === undefined) {
     throw new AppError(
       'validation_failed',
-      400,
+      'invalid',
       'Request body must be JSON; send it with Content-Type: application/json',
       [{ path: '', message: 'body is required' }],
     );

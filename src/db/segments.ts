@@ -1,5 +1,5 @@
 import { and, asc, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import {
   customFieldName,
   segmentRulesSchema,
@@ -312,7 +312,20 @@ export async function getSegmentRules(db: DbOrTx, siteId: number, segmentId: num
   if (!row) throw AppError.notFound('Segment', segmentId);
   const parsed = segmentRulesSchema.safeParse(row.rules);
   if (!parsed.success) {
-    throw new AppError('invalid_segment', 422, `Segment ${segmentId} has rules that are no longer valid; update them`);
+    throw new AppError('invalid_segment', 'unprocessable', `Segment ${segmentId} has rules that are no longer valid; update them`);
   }
   return parsed.data;
+}
+
+/**
+ * A segment's contacts as SQL for a campaign's audience, or no contacts when the segment was deleted or
+ * its rules no longer hold: a campaign scheduled before then targets nobody by it rather than failing.
+ */
+export async function campaignSegmentSql(db: DbOrTx, siteId: number, segmentId: number): Promise<SQL> {
+  try {
+    return segmentContactsSql(siteId, await getSegmentRules(db, siteId, segmentId));
+  } catch (err) {
+    if (err instanceof AppError) return sql`select null::int where false`;
+    throw err;
+  }
 }

@@ -31,6 +31,3 @@ export interface ImportOptions {
   listIds?: number[];
   tags?: string[];
 }
-
-/** Name of the workflow query that returns an ImportProgress. */
-export const IMPORT_PROGRESS_QUERY = 'progress';

@@ -99,3 +99,67 @@ export const ENROLLMENT_FAILURES = {
   /** The step has no content to send (no subject/html and no template). */
   stepNotSendable: 'StepNotSendable',
 } as const;
+
+/**
+ * Where the journey is headed: `at` a step (the first step, or a branch target), or to the step
+ * `after` one just done. Both carry the step's position when known, so a step deleted meanwhile is
+ * replaced by the live step that now stands at (or after) its place.
+ */
+export type EnrollmentCursor =
+  | { kind: 'at'; stepId: number; position: number | null }
+  | { kind: 'after'; stepId: number; position: number };
+
+/** The live step the cursor points at now, or undefined when the journey has nowhere left to go. */
+export function resolveStep(cursor: EnrollmentCursor | null, steps: LiveStep[]): LiveStep | undefined {
+  if (!cursor) return steps[0];
+  const index = steps.findIndex((s) => s.id === cursor.stepId);
+  if (cursor.kind === 'at') {
+    if (index >= 0) return steps[index];
+    // A branch target or the current step was deleted: the step that took its place.
+    return cursor.position === null ? undefined : steps.find((s) => s.position >= cursor.position!);
+  }
+  if (index >= 0) return steps[index + 1];
+  // The step just done was deleted meanwhile: continue with the next one by its old position.
+  return steps.find((s) => s.position > cursor.position);
+}
+
+/** A contact field by name (`firstName`, `customFields.plan`), undefined when absent. */
+function fieldValue(contact: Record<string, unknown> & { customFields?: Record<string, unknown> | null }, field: string): unknown {
+  if (field.startsWith('customFields.')) return contact.customFields?.[field.slice('customFields.'.length)];
+  return contact[field] ?? undefined;
+}
+
+function compare(actual: unknown, op: string, expected: unknown): boolean {
+  const present = actual !== undefined && actual !== null && actual !== '';
+  switch (op) {
+    case 'exists':
+      return present;
+    case 'not_exists':
+      return !present;
+    case 'eq':
+      return present && String(actual).toLowerCase() === String(expected).toLowerCase();
+    case 'neq':
+      return !present || String(actual).toLowerCase() !== String(expected).toLowerCase();
+    case 'contains':
+      return present && String(actual).toLowerCase().includes(String(expected).toLowerCase());
+    case 'gt':
+    case 'lt': {
+      if (!present) return false;
+      const a = Number(actual);
+      const b = Number(expected);
+      // Numbers compare as numbers; anything else (ISO dates included) as strings.
+      const cmp = Number.isFinite(a) && Number.isFinite(b) ? a - b : String(actual).localeCompare(String(expected));
+      return op === 'gt' ? cmp > 0 : cmp < 0;
+    }
+    default:
+      return false;
+  }
+}
+
+/** Whether a contact meets a `field` condition (comparisons ignore case; a missing field only `not_exists`/`neq`). */
+export function fieldConditionHolds(
+  contact: Record<string, unknown> & { customFields?: Record<string, unknown> | null },
+  condition: Extract<EnrollmentCondition, { kind: 'field' }>,
+): boolean {
+  return compare(fieldValue(contact, condition.field), condition.op, condition.value);
+}

@@ -7,7 +7,7 @@ export const workflowIds = {
   campaign: (campaignId: number) => `campaign:${campaignId}`,
   enrollment: (sequenceId: number, contactId: number, run?: number) =>
     run && run > 1 ? `enrollment:${sequenceId}:${contactId}:${run}` : `enrollment:${sequenceId}:${contactId}`,
-  transactionalSend: (sendId: number) => `send:${sendId}`,
+  transactional: (sendId: number) => `send:${sendId}`,
   webhookDelivery: (deliveryId: number) => `webhook-delivery:${deliveryId}`,
   /** One per namespace: the relay that starts webhook deliveries stranded by a Temporal outage. */
   webhookOutbox: () => 'webhook-outbox',

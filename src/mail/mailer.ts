@@ -49,6 +49,11 @@ export type SendOutcome =
 
 export type SendOutcomeKind = SendOutcome['kind'];
 
+/** A provider refusal or deferral as one line for the send log and the activity failure. */
+export function describeOutcome(outcome: Exclude<SendOutcome, { kind: 'sent' }>): string {
+  return outcome.message ? `${outcome.kind}: ${outcome.message}` : outcome.kind;
+}
+
 /** What a provider can do, shown by `GET /providers` and used to pick the batch path. */
 export interface MailerCapabilities {
   /** Whether sendBatch uses one provider call for many messages (otherwise it loops). */

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { and, eq, inArray } from 'drizzle-orm';
-import { AppError, type ErrorDetail } from '../api/errors.js';
+import { AppError, type ErrorDetail } from '../errors.js';
 import type { DbOrTx } from '../db/client.js';
 import {
   deleteDraftCampaign,
@@ -19,16 +19,17 @@ import { assertTemplateCompiles, getTemplate } from '../db/repositories/template
 import { segments, tags, type CampaignAudience } from '../db/schema.js';
 import { workflowIds } from '../domain/ids.js';
 import { RESEND_MAX_BATCH } from '../mail/resend.js';
-import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 import { TASK_QUEUES } from '../temporal/task-queues.js';
+import type { campaignWorkflow } from '../../workflows/campaign.js';
 import {
+  CAMPAIGN_WORKFLOW,
+  campaignSearchAttributes,
   cancelSignal,
   pauseSignal,
   rescheduleSignal,
   resumeSignal,
-  type campaignWorkflow,
   type CampaignState,
-} from '../../workflows/campaign.js';
+} from '../../workflows/campaign.contract.js';
 
 export interface CampaignsDeps {
   db: DbOrTx;
@@ -87,7 +88,7 @@ async function assertIdsOfSite(db: DbOrTx, siteId: number, table: typeof tags | 
   if (missing.length) {
     throw new AppError(
       `${what}_not_found`,
-      404,
+      'not_found',
       `${what[0]!.toUpperCase()}${what.slice(1)}${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found`,
       missing.map((id) => ({ path, message: `${what} ${id} does not exist in this site` })),
     );
@@ -105,7 +106,7 @@ async function validateRefs(db: DbOrTx, siteId: number, c: NewCampaign): Promise
   }
   const config = await getSendingConfig(db, siteId, c.sendingConfigId);
   if (!config) {
-    throw new AppError('sending_config_not_found', 404, `Sending config ${c.sendingConfigId} not found`, [
+    throw new AppError('sending_config_not_found', 'not_found', `Sending config ${c.sendingConfigId} not found`, [
       { path: 'sendingConfigId', message: 'no sending config with this id in this site' },
     ]);
   }
@@ -120,7 +121,7 @@ async function validateRefs(db: DbOrTx, siteId: number, c: NewCampaign): Promise
   if (c.templateId != null) {
     const template = await getTemplate(db, siteId, c.templateId);
     if (!template) {
-      throw new AppError('template_not_found', 404, `Template ${c.templateId} not found`, [{ path: 'templateId', message: 'no template with this id in this site' }]);
+      throw new AppError('template_not_found', 'not_found', `Template ${c.templateId} not found`, [{ path: 'templateId', message: 'no template with this id in this site' }]);
     }
     subject ??= template.subject;
     html = template.html;
@@ -137,7 +138,7 @@ async function validateRefs(db: DbOrTx, siteId: number, c: NewCampaign): Promise
 function conflict(row: CampaignRow, action: string, allowed: CampaignStatus[]): AppError {
   return new AppError(
     'invalid_state',
-    409,
+    'conflict',
     `Campaign ${row.id} is ${row.status}; it can be ${action} only when ${allowed.join(' or ')}`,
   );
 }
@@ -162,15 +163,12 @@ function startOptions(row: CampaignRow) {
   return {
     taskQueue: TASK_QUEUES.main,
     workflowId: workflowIds.campaign(row.id),
-    typedSearchAttributes: [
-      { key: SEARCH_ATTRIBUTES.SiteId, value: row.siteId },
-      { key: SEARCH_ATTRIBUTES.CampaignId, value: String(row.id) },
-    ],
+    typedSearchAttributes: campaignSearchAttributes({ siteId: row.siteId, campaignId: row.id }),
   };
 }
 
 async function startWorkflow(temporal: Client, row: CampaignRow, scheduledAt: Date): Promise<void> {
-  await temporal.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
+  await temporal.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW, {
     ...startOptions(row),
     args: [{ campaignId: row.id, siteId: row.siteId, scheduledAt: scheduledAt.toISOString() }],
   });
@@ -264,7 +262,7 @@ export async function updateCampaign({ db, temporal }: CampaignsDeps, siteId: nu
 export async function deleteCampaign({ db }: CampaignsDeps, siteId: number, id: number): Promise<void> {
   if (await deleteDraftCampaign(db, siteId, id)) return;
   const row = await mustGet(db, siteId, id);
-  throw new AppError('invalid_state', 409, `Campaign ${row.id} is ${row.status}; only a draft can be deleted (cancel it instead)`);
+  throw new AppError('invalid_state', 'conflict', `Campaign ${row.id} is ${row.status}; only a draft can be deleted (cancel it instead)`);
 }
 
 /**
@@ -335,7 +333,7 @@ export async function retryFailedRecipients({ db, temporal }: CampaignsDeps, sit
     window: { attempted: 0, failed: 0 },
     totals: { sent: 0, failed: 0, suppressed: 0, skipped: 0 },
   };
-  await temporal.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
+  await temporal.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW, {
     ...startOptions(result.campaign),
     // The previous run has finished (its last step set the status); a run still closing is replaced.
     workflowIdConflictPolicy: 'TERMINATE_EXISTING',

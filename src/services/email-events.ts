@@ -13,7 +13,7 @@ import {
 import type { emailEvents } from '../db/schema.js';
 import type { EmailEventType } from '../domain/email-events.js';
 import type { Logger } from '../logger.js';
-import type { ContactStatusChange } from '../../workflows/enrollment.js';
+import type { ContactStatusChange } from '../../workflows/enrollment.contract.js';
 import { signalContactEnrollments } from './enrollment.js';
 import { stageWebhookDeliveries, startWebhookDeliveries } from './outgoing-webhooks.js';
 

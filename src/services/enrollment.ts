@@ -1,10 +1,12 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { AppError } from '../api/errors.js';
+import { WorkflowNotFoundError, type Client, type SignalDefinition } from '@temporalio/client';
+import { AppError } from '../errors.js';
 import type { DbOrTx } from '../db/client.js';
 import {
   activeEnrollmentPage,
   activeEnrollmentsOfContact,
   contactIdPage,
+  findActiveEnrollment,
+  markEnrollmentEnded,
   insertEnrollments,
   markStartFailed,
   planEnrollment,
@@ -13,24 +15,19 @@ import {
 } from '../db/repositories/enrollments.js';
 import { settleEnrollmentStarts, stageEnrollmentStarts } from '../db/repositories/enrollment-outbox.js';
 import { getSequenceRow, sequencesForEvent, type SequenceRow, type SequenceStatus } from '../db/repositories/sequences.js';
+import type { EnrollmentState } from '../domain/enrollment.js';
 import type { Logger } from '../logger.js';
-import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 import { TASK_QUEUES } from '../temporal/task-queues.js';
-import type { EnrollmentInput, enrollmentWorkflow } from '../../workflows/enrollment.js';
-
-/** Names agreed with workflows/enrollment.ts; strings so the API does not import workflow code. */
-export const ENROLLMENT_WORKFLOW = 'enrollmentWorkflow';
-export const ENROLLMENT_SIGNALS = {
-  unenroll: 'unenroll',
-  contactStatusChanged: 'contactStatusChanged',
-  contactEvent: 'contactEvent',
-  sequenceStatusChanged: 'sequenceStatusChanged',
-} as const;
-export const ENROLLMENT_STATE_QUERY = 'state';
-
-export type EnrollmentSignal = keyof typeof ENROLLMENT_SIGNALS;
-
-export type EnrollmentWorkflowInput = EnrollmentInput;
+import type { enrollmentWorkflow } from '../../workflows/enrollment.js';
+import {
+  ENROLLMENT_WORKFLOW,
+  enrollmentSearchAttributes,
+  enrollmentSignals,
+  stateQuery,
+  type EnrollmentInput,
+  type EnrollmentSignal,
+  type EnrollmentSignalPayloads,
+} from '../../workflows/enrollment.contract.js';
 
 export interface EnrollmentDeps {
   db: DbOrTx;
@@ -63,9 +60,15 @@ function withDeadline<T>(temporal: Client, fn: () => Promise<T>): Promise<T> {
 }
 
 /** Signals one journey; a journey that already closed has nothing left to change (false). */
-export async function signalEnrollment(temporal: Client, workflowId: string, signal: EnrollmentSignal, payload: unknown): Promise<boolean> {
+export async function signalEnrollment<S extends EnrollmentSignal>(
+  temporal: Client,
+  workflowId: string,
+  signal: S,
+  payload: EnrollmentSignalPayloads[S],
+): Promise<boolean> {
   try {
-    await withDeadline(temporal, () => temporal.workflow.getHandle(workflowId).signal(ENROLLMENT_SIGNALS[signal], payload));
+    const definition = enrollmentSignals[signal] as SignalDefinition<[EnrollmentSignalPayloads[S]]>;
+    await withDeadline(temporal, () => temporal.workflow.getHandle(workflowId).signal(definition, payload));
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
@@ -92,7 +95,7 @@ async function activeSequence(db: DbOrTx, siteId: number, sequenceId: number): P
   const sequence = await getSequenceRow(db, siteId, sequenceId);
   if (!sequence) throw AppError.notFound('Sequence', sequenceId);
   if (sequence.status !== 'active') {
-    throw new AppError('sequence_not_active', 422, `Sequence ${sequenceId} is ${sequence.status}; only an active sequence enrolls contacts`);
+    throw new AppError('sequence_not_active', 'unprocessable', `Sequence ${sequenceId} is ${sequence.status}; only an active sequence enrolls contacts`);
   }
   return sequence;
 }
@@ -103,7 +106,7 @@ async function activeSequence(db: DbOrTx, siteId: number, sequenceId: number): P
  */
 export async function startEnrollmentWorkflow(
   temporal: Client,
-  input: EnrollmentWorkflowInput,
+  input: EnrollmentInput,
   workflowId: string,
   reusePolicy?: 'REJECT_DUPLICATE',
 ): Promise<void> {
@@ -114,12 +117,7 @@ export async function startEnrollmentWorkflow(
     // A retried request that finds this run's workflow already started attaches to it: never two journeys.
     workflowIdConflictPolicy: 'USE_EXISTING',
     ...(reusePolicy ? { workflowIdReusePolicy: reusePolicy } : {}),
-    typedSearchAttributes: [
-      { key: SEARCH_ATTRIBUTES.SiteId, value: input.siteId },
-      { key: SEARCH_ATTRIBUTES.SequenceId, value: String(input.sequenceId) },
-      { key: SEARCH_ATTRIBUTES.ContactId, value: input.contactId },
-      { key: SEARCH_ATTRIBUTES.ContactEmail, value: input.contactEmail },
-    ],
+    typedSearchAttributes: enrollmentSearchAttributes(input),
   }));
 }
 
@@ -234,9 +232,9 @@ export async function enrollSource(
  * that already closed are skipped; any other failure (Temporal down) propagates. Answers how many
  * running journeys were signalled.
  */
-export async function signalContactEnrollments(
+export async function signalContactEnrollments<S extends EnrollmentSignal>(
   deps: EnrollmentDeps,
-  input: { siteId: number; contactId: number; signal: EnrollmentSignal; payload: unknown },
+  input: { siteId: number; contactId: number; signal: S; payload: EnrollmentSignalPayloads[S] },
 ): Promise<number> {
   const active = await activeEnrollmentsOfContact(deps.db, input.siteId, input.contactId);
   const sent = await mapLimit(active, CONCURRENCY, (e) => signalEnrollment(deps.temporal, e.workflowId, input.signal, input.payload));
@@ -281,4 +279,35 @@ export async function enrollOnEvent(
     out.push({ sequenceId, enrolled: r.enrolled });
   }
   return out;
+}
+
+/** How long reading a journey's live state may take before the database row answers instead. */
+const STATE_QUERY_DEADLINE_MS = 1500;
+
+/**
+ * The live state of a running journey, or undefined when its workflow cannot answer quickly (closed,
+ * no worker polling, Temporal down): the row, which the workflow's activities keep current, answers then.
+ */
+export async function enrollmentLiveState(temporal: Client, workflowId: string): Promise<EnrollmentState | undefined> {
+  try {
+    return await temporal.withDeadline(Date.now() + STATE_QUERY_DEADLINE_MS, () => temporal.workflow.getHandle(workflowId).query(stateQuery));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ends a contact's active journey in a sequence on request. The workflow is told first: if Temporal is
+ * down this fails (503) with nothing changed, so a retry works. Answers the enrollment's id.
+ */
+export async function unenrollContact(deps: EnrollmentDeps, input: { siteId: number; sequenceId: number; contactId: number }): Promise<number> {
+  const { db, temporal } = deps;
+  if (!(await getSequenceRow(db, input.siteId, input.sequenceId))) throw AppError.notFound('Sequence', input.sequenceId);
+  const active = await findActiveEnrollment(db, input.siteId, input.sequenceId, input.contactId);
+  if (!active) {
+    throw new AppError('enrollment_not_found', 'not_found', `Contact ${input.contactId} has no active enrollment in sequence ${input.sequenceId}`);
+  }
+  await signalEnrollment(temporal, active.workflowId, 'unenroll', { reason: 'api' });
+  await markEnrollmentEnded(db, active.id, 'unenrolled', 'unenrolled');
+  return active.id;
 }

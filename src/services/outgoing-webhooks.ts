@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { Db, DbOrTx } from '../db/client.js';
 import {
   endpointsForEvent,
@@ -16,9 +16,10 @@ import { contacts, sends, type emailEvents } from '../db/schema.js';
 import { outgoingEventType, type EmailEventType } from '../domain/email-events.js';
 import { workflowIds } from '../domain/ids.js';
 import type { Logger } from '../logger.js';
-import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
+import { isPrivateAddress } from '../net/addresses.js';
 import { TASK_QUEUES } from '../temporal/task-queues.js';
 import type { webhookDeliveryWorkflow } from '../../workflows/webhook-delivery.js';
+import { WEBHOOK_DELIVERY_WORKFLOW, webhookDeliverySearchAttributes } from '../../workflows/webhook-delivery.contract.js';
 
 export interface OutgoingWebhookDeps {
   db: Db;
@@ -83,13 +84,13 @@ export async function startWebhookDelivery(temporal: Client, delivery: WebhookDe
   if (delivery.status !== 'pending') return;
   try {
     await temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-      temporal.workflow.start<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
+      temporal.workflow.start<typeof webhookDeliveryWorkflow>(WEBHOOK_DELIVERY_WORKFLOW, {
         taskQueue: TASK_QUEUES.main,
         workflowId: workflowIds.webhookDelivery(delivery.id),
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         args: [{ deliveryId: delivery.id }],
-        typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.SiteId, value: delivery.siteId }],
+        typedSearchAttributes: webhookDeliverySearchAttributes(delivery),
       }),
     );
   } catch (err) {
@@ -184,7 +185,7 @@ export async function sendTestWebhook(
   const endpoint = await getWebhookEndpoint(deps.db, siteId, endpointId);
   if (!endpoint) throw AppError.notFound('Webhook endpoint', endpointId);
   if (!endpoint.enabled) {
-    throw new AppError('endpoint_disabled', 409, `Webhook endpoint ${endpointId} is disabled; enable it (PATCH enabled: true) to send a test`);
+    throw new AppError('endpoint_disabled', 'conflict', `Webhook endpoint ${endpointId} is disabled; enable it (PATCH enabled: true) to send a test`);
   }
   // Derived from the client's Idempotency-Key when given, so a retry after a failed start (503) finds
   // the same delivery and starts it, instead of leaving a pending one behind and making another.
@@ -206,43 +207,6 @@ export async function sendTestWebhook(
   });
   await startWebhookDelivery(deps.temporal, delivery);
   return delivery;
-}
-
-// Loopback, private, link-local (cloud metadata at 169.254.169.254), carrier-grade NAT, multicast and
-// reserved ranges: a webhook URL there would let an API key holder probe the server's own network.
-const PRIVATE_RANGES = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  PRIVATE_RANGES.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  PRIVATE_RANGES.addSubnet(net, prefix, 'ipv6');
-}
-
-/** True for an address in a private, loopback, link-local or reserved range (IPv4-mapped IPv6 included). */
-export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (mapped) return PRIVATE_RANGES.check(mapped, 'ipv4');
-  const family = isIP(address);
-  if (family === 0) return false;
-  return PRIVATE_RANGES.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /**

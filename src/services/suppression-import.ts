@@ -1,7 +1,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { z } from 'zod';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { DbOrTx } from '../db/client.js';
 import { upsertSuppressions, type SuppressionReason } from '../db/repositories/suppressions.js';
 import { suppressionReason } from '../db/schema.js';
@@ -41,7 +41,7 @@ const COLUMNS: Record<string, 'email' | 'reason' | 'note'> = {
 };
 
 function invalidCsv(message: string): AppError {
-  return new AppError('invalid_csv', 400, message, [{ path: 'body', message }]);
+  return new AppError('invalid_csv', 'invalid', message, [{ path: 'body', message }]);
 }
 
 /** The upload as buffers, stopping with a 413 once it passes `maxBytes`. */
@@ -51,7 +51,7 @@ async function* withLimit(source: AsyncIterable<Buffer | string>, maxBytes: numb
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     bytes += buf.length;
     if (bytes > maxBytes) {
-      throw new AppError('payload_too_large', 413, `The CSV is larger than ${maxBytes / 1024 / 1024} MB; split it and import the parts`);
+      throw new AppError('payload_too_large', 'too_large', `The CSV is larger than ${maxBytes / 1024 / 1024} MB; split it and import the parts`);
     }
     yield buf;
   }

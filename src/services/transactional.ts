@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { and, eq, sql } from 'drizzle-orm';
-import { AppError } from '../api/errors.js';
+import { AppError } from '../errors.js';
 import type { DbOrTx } from '../db/client.js';
-import { contactRenderColumns } from '../db/repositories/contacts.js';
+import { findRecipientContact } from '../db/repositories/contacts.js';
 import { getSendingConfig } from '../db/repositories/sending-configs.js';
-import { insertSend, type SendStatus } from '../db/repositories/sends.js';
+import { findSendByKey, insertSend, reserveSendIds, type SendRow, type SendStatus } from '../db/repositories/sends.js';
 import { isSuppressed, suppressedEmails } from '../db/repositories/suppressions.js';
 import { assertTemplateCompiles, getTemplate } from '../db/repositories/templates.js';
-import { contacts, sends } from '../db/schema.js';
 import { workflowIds } from '../domain/ids.js';
-import { renderEmail, TemplateRenderError, type RenderedEmail, type TemplateContact, type TemplateSource } from '../mail/render.js';
-import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
+import { composeSendContent, type SendContent } from '../mail/compose.js';
+import { TemplateRenderError, type TemplateContact, type TemplateSource } from '../mail/render.js';
 import { TASK_QUEUES } from '../temporal/task-queues.js';
-import type { transactionalSendWorkflow } from '../../workflows/transactional-send.js';
+import type { transactionalSendWorkflow } from '../../workflows/transactional.js';
+import { TRANSACTIONAL_WORKFLOW, transactionalSearchAttributes } from '../../workflows/transactional.contract.js';
 
-/** One email as `POST /send` describes it, validated (src/api/routes/send.schema.ts). */
+/** One email as `POST /send` describes it, validated (src/api/routes/transactional.schema.ts). */
 export interface TransactionalEmailInput {
   to?: string;
   contactId?: number;
@@ -52,33 +51,17 @@ const START_DEADLINE_MS = 5_000;
 /** How many emails of one batch are prepared at once; more would only queue on the database pool. */
 const BATCH_CONCURRENCY = 8;
 
-type ContactRow = { id: number; email: string; status: string } & TemplateContact;
-
-const contactFields = { id: contacts.id, ...contactRenderColumns };
-
-/** The site's contact with this id, or with this email (addresses are stored lowercased). */
-async function findContact(db: DbOrTx, siteId: number, by: { id: number } | { email: string }): Promise<ContactRow | undefined> {
-  const match = 'id' in by ? eq(contacts.id, by.id) : eq(contacts.email, by.email);
-  const [row] = await db.select(contactFields).from(contacts).where(and(eq(contacts.siteId, siteId), match));
-  return row;
-}
-
-function render(source: TemplateSource, contact: TemplateContact, variables: Record<string, unknown> | undefined): RenderedEmail {
+function render(source: TemplateSource, contact: TemplateContact, variables: Record<string, unknown> | undefined): SendContent {
   // Syntax errors become 400 `template_syntax` with field, line and column.
   assertTemplateCompiles(source);
   try {
-    return renderEmail(source, { contact, variables: variables ?? {} });
+    return composeSendContent(source, { contact, variables: variables ?? {} });
   } catch (err) {
     if (!(err instanceof TemplateRenderError)) throw err;
-    throw new AppError('template_render_failed', 400, `The email could not be rendered: ${err.message}`, [
+    throw new AppError('template_render_failed', 'invalid', `The email could not be rendered: ${err.message}`, [
       { path: err.field, message: err.reason },
     ]);
   }
-}
-
-async function nextSendId(db: DbOrTx): Promise<number> {
-  const { rows } = await db.execute<{ id: number }>(sql`select nextval(pg_get_serial_sequence('sends', 'id'))::int as id`);
-  return rows[0]!.id;
 }
 
 /**
@@ -90,16 +73,7 @@ function idempotencyKeyFor(siteId: number, clientKey: string | undefined): strin
   return clientKey === undefined ? `transactional:${randomUUID()}` : `transactional:${siteId}:${clientKey}`;
 }
 
-type SendHead = { id: number; siteId: number; contactId: number | null; toEmail: string; status: SendStatus };
-
-/** The send an earlier request with this idempotency key recorded, if any. */
-async function findSendByKey(db: DbOrTx, idempotencyKey: string): Promise<SendHead | undefined> {
-  const [row] = await db
-    .select({ id: sends.id, siteId: sends.siteId, contactId: sends.contactId, toEmail: sends.toEmail, status: sends.status })
-    .from(sends)
-    .where(eq(sends.idempotencyKey, idempotencyKey));
-  return row;
-}
+type SendHead = Pick<SendRow, 'id' | 'siteId' | 'contactId' | 'toEmail' | 'status'>;
 
 /**
  * Checks one email against the site's state (sending config, template, contact, suppression), renders
@@ -121,23 +95,23 @@ async function recordSend(db: DbOrTx, siteId: number, email: TransactionalEmailI
     getSendingConfig(db, siteId, email.sendingConfigId),
     email.templateId === undefined ? undefined : getTemplate(db, siteId, email.templateId),
     email.contactId !== undefined
-      ? findContact(db, siteId, { id: email.contactId })
-      : findContact(db, siteId, { email: email.to! }),
+      ? findRecipientContact(db, siteId, { id: email.contactId })
+      : findRecipientContact(db, siteId, { email: email.to! }),
     suppressedEmails(db, siteId, [...(email.to === undefined ? [] : [email.to]), ...copies.map((c) => c.address)]),
-    nextSendId(db),
+    reserveSendIds(db, 1).then(([reserved]) => reserved!),
   ]);
   if (!config) {
-    throw new AppError('sending_config_not_found', 404, `Sending config ${email.sendingConfigId} not found`, [
+    throw new AppError('sending_config_not_found', 'not_found', `Sending config ${email.sendingConfigId} not found`, [
       { path: 'sendingConfigId', message: 'no sending config with this id in this site' },
     ]);
   }
   if (template === null) {
-    throw new AppError('template_not_found', 404, `Template ${email.templateId} not found`, [
+    throw new AppError('template_not_found', 'not_found', `Template ${email.templateId} not found`, [
       { path: 'templateId', message: 'no template with this id in this site' },
     ]);
   }
   if (email.contactId !== undefined && !contact) {
-    throw new AppError('contact_not_found', 404, `Contact ${email.contactId} not found`, [
+    throw new AppError('contact_not_found', 'not_found', `Contact ${email.contactId} not found`, [
       { path: 'contactId', message: 'no contact with this id in this site' },
     ]);
   }
@@ -145,16 +119,16 @@ async function recordSend(db: DbOrTx, siteId: number, email: TransactionalEmailI
 
   // Unsubscribing stops marketing, not receipts or password resets; a bounce or complaint stops everything.
   if (contact && BLOCKED_STATUSES.has(contact.status)) {
-    throw new AppError('recipient_suppressed', 422, `Contact ${contact.id} (${to}) is ${contact.status}; nothing was sent`);
+    throw new AppError('recipient_suppressed', 'unprocessable', `Contact ${contact.id} (${to}) is ${contact.status}; nothing was sent`);
   }
   if (email.to !== undefined ? suppressed.has(to.trim().toLowerCase()) : await isSuppressed(db, siteId, to)) {
-    throw new AppError('recipient_suppressed', 422, `${to} is on the suppression list; nothing was sent`);
+    throw new AppError('recipient_suppressed', 'unprocessable', `${to} is on the suppression list; nothing was sent`);
   }
   const blockedCopies = copies.filter((c) => suppressed.has(c.address.trim().toLowerCase()));
   if (blockedCopies.length > 0) {
     throw new AppError(
       'recipient_suppressed',
-      422,
+      'unprocessable',
       `${blockedCopies.map((c) => c.address).join(', ')} ${blockedCopies.length === 1 ? 'is' : 'are'} on the suppression list; nothing was sent`,
       blockedCopies.map((c) => ({ path: c.path, message: 'on the suppression list' })),
     );
@@ -174,14 +148,12 @@ async function recordSend(db: DbOrTx, siteId: number, email: TransactionalEmailI
     bcc: email.bcc ?? null,
     replyTo: email.replyTo ?? null,
     headers: email.headers ?? null,
-    subject: rendered.subject,
-    html: rendered.html,
-    text: rendered.text,
+    ...rendered,
     sendingConfigId: config.id,
     templateId: template?.id ?? null,
     status: 'queued',
     idempotencyKey,
-    workflowId: workflowIds.transactionalSend(id),
+    workflowId: workflowIds.transactional(id),
   });
   return send;
 }
@@ -194,16 +166,12 @@ async function startDelivery(temporal: Client, send: SendHead): Promise<void> {
   if (send.status !== 'queued') return;
   // Bounded, so a Temporal outage is a prompt 503 instead of a request hanging in gRPC retries. A start
   // that did reach the server before the deadline is harmless: the retry attaches to it.
-  await temporal.withDeadline(Date.now() + START_DEADLINE_MS, () => temporal.workflow.start<typeof transactionalSendWorkflow>('transactionalSendWorkflow', {
+  await temporal.withDeadline(Date.now() + START_DEADLINE_MS, () => temporal.workflow.start<typeof transactionalSendWorkflow>(TRANSACTIONAL_WORKFLOW, {
     taskQueue: TASK_QUEUES.transactional,
-    workflowId: workflowIds.transactionalSend(send.id),
+    workflowId: workflowIds.transactional(send.id),
     workflowIdConflictPolicy: 'USE_EXISTING',
     args: [{ sendId: send.id }],
-    typedSearchAttributes: [
-      { key: SEARCH_ATTRIBUTES.SiteId, value: send.siteId },
-      { key: SEARCH_ATTRIBUTES.ContactEmail, value: send.toEmail },
-      ...(send.contactId !== null ? [{ key: SEARCH_ATTRIBUTES.ContactId, value: send.contactId }] : []),
-    ],
+    typedSearchAttributes: transactionalSearchAttributes(send),
   }));
 }
 

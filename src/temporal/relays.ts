@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { workflowIds } from '../domain/ids.js';
 import type { Logger } from '../logger.js';
-import type { EnrollmentOutboxInput } from '../../workflows/enrollment-outbox.js';
-import type { WebhookOutboxInput } from '../../workflows/webhook-outbox.js';
+import { ENROLLMENT_OUTBOX_WORKFLOW, type EnrollmentOutboxInput } from '../../workflows/enrollment-outbox.contract.js';
+import { WEBHOOK_OUTBOX_WORKFLOW, type WebhookOutboxInput } from '../../workflows/webhook-outbox.contract.js';
 import { TASK_QUEUES } from './task-queues.js';
 
 /**
@@ -17,8 +17,8 @@ export async function ensureOutboxRelays(
   inputs: { webhooks?: WebhookOutboxInput; triggers?: EnrollmentOutboxInput } = {},
 ): Promise<void> {
   const relays = [
-    { type: 'webhookOutboxWorkflow', workflowId: workflowIds.webhookOutbox(), input: inputs.webhooks ?? {}, waiting: 'stranded webhook deliveries' },
-    { type: 'enrollmentOutboxWorkflow', workflowId: workflowIds.enrollmentOutbox(), input: inputs.triggers ?? {}, waiting: 'journeys staged by list and tag additions' },
+    { type: WEBHOOK_OUTBOX_WORKFLOW, workflowId: workflowIds.webhookOutbox(), input: inputs.webhooks ?? {}, waiting: 'stranded webhook deliveries' },
+    { type: ENROLLMENT_OUTBOX_WORKFLOW, workflowId: workflowIds.enrollmentOutbox(), input: inputs.triggers ?? {}, waiting: 'journeys staged by list and tag additions' },
   ];
   await Promise.all(
     relays.map((relay) =>

@@ -4,7 +4,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApp } from '../../src/api/app.js';
-import { AppError, errorHandler } from '../../src/api/errors.js';
+import { errorHandler } from '../../src/api/errors.js';
+import { AppError } from '../../src/errors.js';
 import { requestContext } from '../../src/api/middleware/request-context.js';
 import { loadConfig } from '../../src/config.js';
 import { createDatabase } from '../../src/db/client.js';
@@ -158,7 +159,7 @@ describe('error shape', () => {
     const badText = await throwThrough(Object.assign(new Error('invalid input value for enum'), { code: '22P02' }));
     expect(badText.status).toBe(400);
 
-    const app = await throwThrough(new AppError('contact_suppressed', 422, 'This contact is suppressed'));
+    const app = await throwThrough(new AppError('contact_suppressed', 'unprocessable', 'This contact is suppressed'));
     expect(app.status).toBe(422);
     expect(app.body).toEqual({ error: { code: 'contact_suppressed', message: 'This contact is suppressed' } });
   });

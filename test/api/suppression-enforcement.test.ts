@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignActivities } from '../../activities/campaign.js';
 import { createEnrollmentActivities } from '../../activities/enrollment.js';
-import { createSendingActivities } from '../../activities/sending.js';
+import { createDeliveryActivities } from '../../activities/delivery.js';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createSendingConfig } from '../../src/db/repositories/sending-configs.js';
 import { insertSend } from '../../src/db/repositories/sends.js';
@@ -114,7 +114,7 @@ describe('transactional email', () => {
       idempotencyKey: 'test:enforcement:queued-then-suppressed',
     });
     await suppress('later@tx.test', 'hard_bounce');
-    const result = await createSendingActivities({ db: api.db, secretBox, mailers, logger }).deliverSend({ sendId: send.id });
+    const result = await createDeliveryActivities({ db: api.db, secretBox, mailers, logger }).deliverSend({ sendId: send.id });
     expect(result).toMatchObject({ status: 'suppressed' });
     expect((await api.call('GET', `/api/v1/sends/${send.id}`)).body.data).toMatchObject({ status: 'suppressed', providerMessageId: null });
     expect(delivered).not.toContain('later@tx.test');
@@ -133,7 +133,7 @@ describe('transactional email', () => {
       idempotencyKey: 'test:enforcement:bcc-suppressed',
     });
     await suppress('audit@tx.test', 'complaint');
-    const result = await createSendingActivities({ db: api.db, secretBox, mailers, logger }).deliverSend({ sendId: send.id });
+    const result = await createDeliveryActivities({ db: api.db, secretBox, mailers, logger }).deliverSend({ sendId: send.id });
     expect(result).toMatchObject({ status: 'suppressed' });
     expect(delivered).not.toContain('owner@tx.test');
   });
@@ -153,7 +153,7 @@ describe('transactional email', () => {
         sendingConfigId: configId,
         idempotencyKey: `test:enforcement:unsubscribed:${kind}`,
       });
-    const activities = createSendingActivities({ db: api.db, secretBox, mailers, logger });
+    const activities = createDeliveryActivities({ db: api.db, secretBox, mailers, logger });
     const marketing = await activities.deliverSend({ sendId: (await queued('sequence')).send.id });
     expect(marketing).toMatchObject({ status: 'suppressed' });
     expect(delivered).not.toContain('leaver@tx.test');

@@ -144,6 +144,6 @@ describe('POST /suppressions/import', () => {
       yield Buffer.from('email\nfirst@limit.test\n');
       yield Buffer.from('second@limit.test\n'.repeat(10));
     }
-    await expect(importSuppressionsCsv(api.db, api.siteA.id, upload(), { maxBytes: 64 })).rejects.toMatchObject({ status: 413, code: 'payload_too_large' });
+    await expect(importSuppressionsCsv(api.db, api.siteA.id, upload(), { maxBytes: 64 })).rejects.toMatchObject({ kind: 'too_large', code: 'payload_too_large' });
   });
 });

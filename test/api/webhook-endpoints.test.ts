@@ -5,7 +5,8 @@ import { loadConfig } from '../../src/config.js';
 import { webhookEndpoints } from '../../src/db/schema.js';
 import { OUTGOING_EVENT_TYPES } from '../../src/domain/email-events.js';
 import { startApi } from '../../src/server.js';
-import { assertPublicWebhookUrl, isPrivateAddress } from '../../src/services/outgoing-webhooks.js';
+import { isPrivateAddress } from '../../src/net/addresses.js';
+import { assertPublicWebhookUrl } from '../../src/services/outgoing-webhooks.js';
 import { httpClient, startTestApi, unreachableTemporal, type TestApi } from './support.js';
 
 const SECRET = 'webhook-endpoints-test-secret-0123456789abcdef';
@@ -197,7 +198,7 @@ describe('endpoint URLs in production', () => {
       'http://[fe80::1]/h',
       'http://[::ffff:127.0.0.1]/h',
     ]) {
-      await expect(assertPublicWebhookUrl(url), url).rejects.toMatchObject({ status: 400, details: [{ path: 'url' }] });
+      await expect(assertPublicWebhookUrl(url), url).rejects.toMatchObject({ kind: 'invalid', details: [{ path: 'url' }] });
     }
     await expect(assertPublicWebhookUrl('https://93.184.215.14/hooks')).resolves.toBeUndefined();
     await expect(assertPublicWebhookUrl('https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/hooks')).resolves.toBeUndefined();

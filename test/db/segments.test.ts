@@ -428,7 +428,7 @@ describe('groups and site isolation', () => {
     const rules: SegmentRules = { operator: 'AND', conditions: [{ type: 'tag', op: 'has', tag: 'vip' }] };
     const [segment] = await db.insert(segments).values({ siteId: siteA, name: 'VIPs', rules: { ...rules } }).returning({ id: segments.id });
     expect(await getSegmentRules(db, siteA, segment!.id)).toEqual(rules);
-    await expect(getSegmentRules(db, siteB, segment!.id)).rejects.toMatchObject({ status: 404, code: 'not_found' });
+    await expect(getSegmentRules(db, siteB, segment!.id)).rejects.toMatchObject({ kind: 'not_found', code: 'not_found' });
   });
 });
 

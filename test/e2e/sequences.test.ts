@@ -7,7 +7,7 @@ import { createSite } from '../../src/db/repositories/sites.js';
 import { createLogger } from '../../src/logger.js';
 import { startApi } from '../../src/server.js';
 import { ensureOutboxRelays } from '../../src/temporal/relays.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 import { startTestWorkers, type RunningTestWorkers } from '../helpers/workers.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { startFakeResend, type FakeResend } from '../helpers/fake-resend.js';

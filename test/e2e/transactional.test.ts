@@ -6,7 +6,7 @@ import { createApiKey } from '../../src/db/repositories/api-keys.js';
 import { createSite } from '../../src/db/repositories/sites.js';
 import { createLogger } from '../../src/logger.js';
 import { startApi } from '../../src/server.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 import { httpClient, unreachableTemporal } from '../api/support.js';
 import { startTestWorkers, type RunningTestWorkers } from '../helpers/workers.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';

@@ -8,7 +8,7 @@ import { findFreePort } from '../../src/embedded/ports.js';
 import { isAlive } from '../../src/embedded/processes.js';
 import { startEmbeddedTemporal } from '../../src/embedded/temporal.js';
 import { connectTemporal } from '../../src/temporal/client.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 
 let dataDir: string;
 beforeAll(async () => {

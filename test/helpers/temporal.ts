@@ -6,7 +6,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from 
 import { inject } from 'vitest';
 import { REPO_ROOT } from '../../src/embedded/tools.js';
 import { registerSearchAttributes } from '../../src/temporal/client.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 
 // Worker state changes at INFO drown the test report; warnings and errors still show.
 try {

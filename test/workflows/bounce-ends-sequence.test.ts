@@ -6,7 +6,7 @@ import { createApiKey } from '../../src/db/repositories/api-keys.js';
 import { createSite } from '../../src/db/repositories/sites.js';
 import { createLogger } from '../../src/logger.js';
 import { startApi } from '../../src/server.js';
-import { stateQuery } from '../../workflows/enrollment.js';
+import { stateQuery } from '../../workflows/enrollment.contract.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { startFakeResend, type FakeResend } from '../helpers/fake-resend.js';
 import { newWebhookSecret, resendBounce, signWebhook } from '../helpers/svix.js';

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/logger.js';
 import { createCampaign } from '../../src/services/campaigns.js';
 import { TASK_QUEUES } from '../../src/temporal/task-queues.js';
 import { createWorkers } from '../../src/worker.js';
-import { campaignStateQuery } from '../../workflows/campaign.js';
+import { campaignStateQuery } from '../../workflows/campaign.contract.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { startFakeResend, type FakeResend } from '../helpers/fake-resend.js';
 import { createDevServerEnv, getWorkflowBundle } from '../helpers/temporal.js';

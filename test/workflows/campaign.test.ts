@@ -19,10 +19,10 @@ import {
   scheduleCampaign,
   type CampaignInput,
 } from '../../src/services/campaigns.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 import { TASK_QUEUES } from '../../src/temporal/task-queues.js';
 import { createWorkers } from '../../src/worker.js';
-import { campaignStateQuery } from '../../workflows/campaign.js';
+import { campaignStateQuery } from '../../workflows/campaign.contract.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { startFakeResend, type FakeResend } from '../helpers/fake-resend.js';
 import { createTimeSkippingEnv, getWorkflowBundle } from '../helpers/temporal.js';

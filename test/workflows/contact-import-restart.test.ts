@@ -10,7 +10,7 @@ import { inject } from 'vitest';
 import { getImport } from '../../src/db/repositories/imports.js';
 import { contacts } from '../../src/db/schema.js';
 import { REPO_ROOT } from '../../src/embedded/tools.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 import { TASK_QUEUES } from '../../src/temporal/task-queues.js';
 import { contactImportWorkflow } from '../../workflows/contact-import.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';

@@ -5,7 +5,7 @@ import { createSendingConfig } from '../../src/db/repositories/sending-configs.j
 import { createSite } from '../../src/db/repositories/sites.js';
 import { createMailers, type Mailers } from '../../src/mail/from-config.js';
 import { createLogger } from '../../src/logger.js';
-import { stateQuery, type EnrollmentCarry } from '../../workflows/enrollment.js';
+import { stateQuery, type EnrollmentCarry } from '../../workflows/enrollment.contract.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { startFakeResend, type FakeResend } from '../helpers/fake-resend.js';
 import { createDevServerEnv } from '../helpers/temporal.js';

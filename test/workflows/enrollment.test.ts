@@ -9,8 +9,8 @@ import { contacts, emailEvents, sends, sequences, sequenceSteps, sites } from '.
 import type { EnrollmentState } from '../../src/domain/enrollment.js';
 import { createMailers, type Mailers } from '../../src/mail/from-config.js';
 import { createLogger } from '../../src/logger.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
-import { contactEventSignal, contactStatusChangedSignal, sequenceStatusChangedSignal, stateQuery } from '../../workflows/enrollment.js';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
+import { contactEventSignal, contactStatusChangedSignal, sequenceStatusChangedSignal, stateQuery } from '../../workflows/enrollment.contract.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { startFakeResend, type FakeResend } from '../helpers/fake-resend.js';
 import { createTimeSkippingEnv } from '../helpers/temporal.js';

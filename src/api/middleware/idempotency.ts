@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Db } from '../../db/client.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../../db/repositories/idempotency.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { IDEMPOTENCY_KEY } from '../validation.js';
 import '../request-context.js';
 
@@ -28,7 +28,7 @@ export function idempotent(db: Db): RequestHandler {
         { path: 'Idempotency-Key', message: 'must be 1–255 printable ASCII characters without spaces' },
       ]);
     }
-    if (!req.auth) throw new AppError('unauthorized', 401, 'Authentication required');
+    if (!req.auth) throw new AppError('unauthorized', 'unauthenticated', 'Authentication required');
     const siteId = req.auth.siteId;
     const path = req.originalUrl.split('?')[0]!;
     const claim = await claimIdempotencyKey(db, { siteId, key, method: req.method, path });
@@ -37,13 +37,13 @@ export function idempotent(db: Db): RequestHandler {
       if (claim.method !== req.method || claim.path !== path) {
         throw new AppError(
           'idempotency_key_reused',
-          422,
+          'unprocessable',
           `Idempotency-Key "${key}" was already used for ${claim.method} ${claim.path}; use a new key for a different request`,
         );
       }
       if (claim.state === 'pending') {
         res.setHeader('Retry-After', '1');
-        throw new AppError('idempotency_in_progress', 409, `A request with Idempotency-Key "${key}" is still in progress; retry shortly`);
+        throw new AppError('idempotency_in_progress', 'conflict', `A request with Idempotency-Key "${key}" is still in progress; retry shortly`);
       }
       res.setHeader('Idempotent-Replayed', 'true');
       res.status(claim.statusCode).json(claim.body);

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import '../request-context.js';
 
 interface Window {
@@ -53,7 +53,7 @@ export function rateLimit(limiter: FixedWindowLimiter): RequestHandler {
     res.setHeader('X-RateLimit-Reset', String(resetSeconds));
     if (!state.allowed) {
       res.setHeader('Retry-After', String(resetSeconds));
-      throw new AppError('rate_limited', 429, `Rate limit of ${limiter.limit} requests per minute exceeded; retry in ${resetSeconds} s`);
+      throw new AppError('rate_limited', 'rate_limited', `Rate limit of ${limiter.limit} requests per minute exceeded; retry in ${resetSeconds} s`);
     }
     next();
   };

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import '../request-context.js';
 
 function readSiteId(source: unknown): unknown {
@@ -23,7 +23,7 @@ export const siteScope: RequestHandler = (req, _res, next) => {
       throw AppError.validation('Invalid siteId', [{ path: 'siteId', message: `siteId in the ${where} must be an integer` }]);
     }
     if (n !== siteId) {
-      throw new AppError('site_mismatch', 403, `siteId ${n} does not match the site of this API key`);
+      throw new AppError('site_mismatch', 'forbidden', `siteId ${n} does not match the site of this API key`);
     }
   }
   next();

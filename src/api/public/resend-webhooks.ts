@@ -11,7 +11,7 @@ import { webhookSecretOf } from '../../db/repositories/sending-configs.js';
 import type { EmailEventType } from '../../domain/email-events.js';
 import { recordEmailEvent, sendEventKey } from '../../services/email-events.js';
 import type { AppDeps } from '../deps.js';
-import { AppError, zodDetails } from '../errors.js';
+import { AppError, zodDetails } from '../../errors.js';
 import { sendData } from '../http.js';
 import { RESEND_EVENT_TYPES, ResendEmailEvent, ResendEnvelope, ResendWebhookParams, type ResendEmailEventType } from './resend-webhooks.schema.js';
 
@@ -60,7 +60,7 @@ function verifyAgainst(deps: AppDeps, req: Request, raw: Buffer, configs: Webhoo
 }
 
 function unauthorized(message: string): AppError {
-  return new AppError('invalid_signature', 401, message);
+  return new AppError('invalid_signature', 'unauthenticated', message);
 }
 
 /** The event details Tidings keeps from a Resend event. */
@@ -132,7 +132,7 @@ export function resendWebhooksRouter(deps: AppDeps): Router {
 
     const payload = verified[0]!.payload;
     if (payload instanceof SyntaxError || payload === undefined) {
-      throw new AppError('invalid_json', 400, 'The webhook body is not JSON');
+      throw new AppError('invalid_json', 'invalid', 'The webhook body is not JSON');
     }
     const envelope = ResendEnvelope.safeParse(payload);
     if (!envelope.success) throw AppError.validation('Not a Resend webhook event', zodDetails(envelope.error));

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../db/repositories/api-keys.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { IdParams, parseBody, parseParams, parseQuery } from '../validation.js';
 import { ApiKeyCreateBody, ApiKeyQuery } from './api-keys.schema.js';

@@ -4,7 +4,7 @@ import { insertContactEvent, listContactEvents } from '../../db/repositories/con
 import { contacts } from '../../db/schema.js';
 import { enrollOnEvent, signalContactEnrollments } from '../../services/enrollment.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { idempotent } from '../middleware/idempotency.js';
 import { IdParams, parseBody, parseParams, parseQuery } from '../validation.js';

@@ -18,7 +18,7 @@ import {
 } from '../../db/repositories/contacts.js';
 import { startStagedJourneysOf } from '../../services/enrollment-outbox.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { idempotent } from '../middleware/idempotency.js';
 import { IdParams, parseBody, parseParams, parseQuery } from '../validation.js';

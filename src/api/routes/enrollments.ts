@@ -1,30 +1,22 @@
-import type { Client } from '@temporalio/client';
-import { and, eq } from 'drizzle-orm';
 import { Router } from 'express';
 import {
   enrollmentHistory,
-  findActiveEnrollment,
   getEnrollmentItem,
   listEnrollments,
-  markEnrollmentEnded,
   type ContactSource,
   type EnrollmentListItem,
 } from '../../db/repositories/enrollments.js';
 import { assertListsOfSite } from '../../db/repositories/lists.js';
 import { getSequenceRow } from '../../db/repositories/sequences.js';
 import { getSegmentRules, segmentContactsSql } from '../../db/segments.js';
-import type { EnrollmentState } from '../../domain/enrollment.js';
-import { ENROLLMENT_STATE_QUERY, enrollContacts, enrollSource, signalEnrollment, type EnrollResult } from '../../services/enrollment.js';
-import { tags } from '../../db/schema.js';
+import { enrollContacts, enrollmentLiveState, enrollSource, unenrollContact, type EnrollResult } from '../../services/enrollment.js';
+import { getTag } from '../../db/repositories/tags.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { idempotent } from '../middleware/idempotency.js';
 import { IdParams, parseBody, parseParams, parseQuery } from '../validation.js';
 import { ENROLL_IDS_IN_ANSWER, EnrollBody, EnrollmentListQuery, UnenrollBody } from './enrollments.schema.js';
-
-/** How long GET /enrollments/:id waits for the workflow before answering from the database. */
-const QUERY_DEADLINE_MS = 1500;
 
 /** Accumulates batch results into the answer: counts always, ids while the request is small. */
 function collector() {
@@ -45,17 +37,6 @@ function collector() {
       return { ...counts, ...(seen <= ENROLL_IDS_IN_ANSWER ? { ids } : {}) };
     },
   };
-}
-
-async function liveState(temporal: Client, workflowId: string): Promise<EnrollmentState | undefined> {
-  try {
-    return await temporal.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
-      temporal.workflow.getHandle(workflowId).query<EnrollmentState>(ENROLLMENT_STATE_QUERY),
-    );
-  } catch {
-    // Closed, no worker polling, or Temporal down: the row (updated by the workflow's activities) answers.
-    return undefined;
-  }
 }
 
 function iso(d: Date | null): string | null {
@@ -95,8 +76,8 @@ export function enrollmentsRouter({ db, temporal }: AppDeps): Router {
       // Evaluated page by page as the batches go: a contact matching by the time its page is read is enrolled.
       source = { segmentSql: segmentContactsSql(siteId, await getSegmentRules(db, siteId, input.segmentId)) };
     } else {
-      const [tag] = await db.select({ id: tags.id }).from(tags).where(and(eq(tags.siteId, siteId), eq(tags.id, input.tagId!)));
-      if (!tag) throw new AppError('tag_not_found', 404, `Tag ${input.tagId} not found`, [{ path: 'tagId', message: 'no tag with this id in this site' }]);
+      const tag = await getTag(db, siteId, input.tagId!);
+      if (!tag) throw new AppError('tag_not_found', 'not_found', `Tag ${input.tagId} not found`, [{ path: 'tagId', message: 'no tag with this id in this site' }]);
       source = { tagId: tag.id };
     }
     const counts = await enrollSource(deps, { siteId, sequenceId: id, source }, (r) => out.add(r));
@@ -108,13 +89,8 @@ export function enrollmentsRouter({ db, temporal }: AppDeps): Router {
     const { id } = parseParams(req, IdParams);
     const { contactId } = parseBody(req, UnenrollBody);
     const siteId = siteIdOf(req);
-    if (!(await getSequenceRow(db, siteId, id))) throw AppError.notFound('Sequence', id);
-    const active = await findActiveEnrollment(db, siteId, id, contactId);
-    if (!active) throw new AppError('enrollment_not_found', 404, `Contact ${contactId} has no active enrollment in sequence ${id}`);
-    // The workflow is told first: if Temporal is down this is a 503 and nothing changed, so a retry works.
-    await signalEnrollment(temporal, active.workflowId, 'unenroll', { reason: 'api' });
-    await markEnrollmentEnded(db, active.id, 'unenrolled', 'unenrolled');
-    sendData(res, await getEnrollmentItem(db, siteId, active.id));
+    const enrollmentId = await unenrollContact({ db, temporal, logger: req.log }, { siteId, sequenceId: id, contactId });
+    sendData(res, await getEnrollmentItem(db, siteId, enrollmentId));
   });
 
   router.get('/sequences/:id/enrollments', async (req, res) => {
@@ -130,7 +106,7 @@ export function enrollmentsRouter({ db, temporal }: AppDeps): Router {
     const { id } = parseParams(req, IdParams);
     const row: EnrollmentListItem | undefined = await getEnrollmentItem(db, siteIdOf(req), id);
     if (!row) throw AppError.notFound('Enrollment', id);
-    const live = row.status === 'active' ? await liveState(temporal, row.workflowId) : undefined;
+    const live = row.status === 'active' ? await enrollmentLiveState(temporal, row.workflowId) : undefined;
     if (live) {
       sendData(res, {
         ...row,

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { and, eq } from 'drizzle-orm';
-import { contactActivity, listEmailEvents } from '../../db/repositories/events.js';
+import { contactActivity, listEmailEvents } from '../../db/repositories/email-events.js';
 import { contacts } from '../../db/schema.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendPage, siteIdOf } from '../http.js';
 import { IdParams, parseParams, parseQuery } from '../validation.js';
 import { ActivityQuery, EventListQuery } from './events.schema.js';

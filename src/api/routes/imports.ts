@@ -1,9 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import multer from 'multer';
-import type { Client } from '@temporalio/client';
 import {
-  createImport,
-  deleteImport,
   getImport,
   listImportErrors,
   listImports,
@@ -12,20 +9,15 @@ import {
 import { assertListsOfSite } from '../../db/repositories/lists.js';
 import { CsvFormatError, decodeCsvText, readHeader } from '../../domain/csv.js';
 import { mapHeader } from '../../domain/csv-columns.js';
-import { IMPORT_PROGRESS_QUERY, type ImportProgress } from '../../domain/csv-import.js';
-import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes.js';
-import { TASK_QUEUES } from '../../temporal/task-queues.js';
-import type { contactImportWorkflow } from '../../../workflows/contact-import.js';
+import type { ImportProgress } from '../../domain/csv-import.js';
+import { contactImportLiveProgress, startContactImport } from '../../services/contact-import.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { idempotent } from '../middleware/idempotency.js';
 import { siteScope } from '../middleware/site-scope.js';
 import { IdParams, PaginationQuery, parseParams, parseQuery } from '../validation.js';
 import { ImportFormFields, ImportListQuery, MAX_IMPORT_BYTES } from './imports.schema.js';
-
-/** How long GET /imports/:id waits for a live answer from the workflow before using the database row. */
-const QUERY_DEADLINE_MS = 1500;
 
 const upload = multer({
   storage: multer.memoryStorage(),
@@ -38,7 +30,7 @@ const receiveFile: RequestHandler = (req, res, next) => {
     if (!err) return next();
     if (err instanceof multer.MulterError) {
       if (err.code === 'LIMIT_FILE_SIZE') {
-        return next(new AppError('payload_too_large', 413, `The file is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MB`));
+        return next(new AppError('payload_too_large', 'too_large', `The file is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MB`));
       }
       if (err.code === 'LIMIT_UNEXPECTED_FILE') {
         return next(
@@ -55,7 +47,7 @@ const receiveFile: RequestHandler = (req, res, next) => {
 };
 
 function invalidCsv(message: string, details = [{ path: 'file', message }]): AppError {
-  return new AppError('invalid_csv', 400, message, details);
+  return new AppError('invalid_csv', 'invalid', message, details);
 }
 
 /** Checks what can be checked before anything is stored: a non-empty UTF-8 CSV whose header has `email`. */
@@ -107,24 +99,6 @@ function view(row: ImportRow, live?: ImportProgress) {
   };
 }
 
-/**
- * Live progress from the running workflow, or undefined when it cannot answer quickly (no worker
- * polling, Temporal down): the database row, updated in the same transaction as every batch, is then
- * just as correct.
- */
-async function liveProgress(temporal: Client, row: ImportRow): Promise<ImportProgress | undefined> {
-  if (row.status !== 'queued' && row.status !== 'running') return undefined;
-  try {
-    const live = await temporal.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
-      temporal.workflow.getHandle(row.workflowId).query<ImportProgress>(IMPORT_PROGRESS_QUERY),
-    );
-    // The workflow learns of a committed batch only after the activity reports back; never show less than the database.
-    return live.processedRows >= row.processedRows ? live : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** CSV contact import: upload (starts the workflow), progress, errors, history. */
 export function importsRouter({ db, temporal }: AppDeps): Router {
   const router = Router();
@@ -143,22 +117,7 @@ export function importsRouter({ db, temporal }: AppDeps): Router {
     const { listIds, tags } = fields.data;
     await assertListsOfSite(db, siteId, listIds);
 
-    const row = await createImport(db, { siteId, filename: req.file?.originalname ?? null, csv, options: { listIds, tags } });
-    try {
-      await temporal.workflow.start<typeof contactImportWorkflow>('contactImportWorkflow', {
-        taskQueue: TASK_QUEUES.main,
-        workflowId: row.workflowId,
-        args: [{ importId: row.id }],
-        typedSearchAttributes: [
-          { key: SEARCH_ATTRIBUTES.SiteId, value: siteId },
-          { key: SEARCH_ATTRIBUTES.ImportId, value: row.id },
-        ],
-      });
-    } catch (err) {
-      // Nothing may stay behind from a request that failed: without a workflow the import would never run.
-      await deleteImport(db, row.id);
-      throw err;
-    }
+    const row = await startContactImport({ db, temporal }, { siteId, filename: req.file?.originalname ?? null, csv, options: { listIds, tags } });
     req.log.info({ importId: row.id, bytes: req.file?.size }, 'contact import started');
     sendData(res, { importId: row.id, workflowId: row.workflowId, status: row.status }, 202);
   });
@@ -173,7 +132,7 @@ export function importsRouter({ db, temporal }: AppDeps): Router {
     const { id } = parseParams(req, IdParams);
     const row = await getImport(db, siteIdOf(req), id);
     if (!row) throw AppError.notFound('Import', id);
-    sendData(res, view(row, await liveProgress(temporal, row)));
+    sendData(res, view(row, await contactImportLiveProgress(temporal, row)));
   });
 
   router.get('/imports/:id/errors', async (req, res) => {

@@ -10,7 +10,7 @@ import { importsRouter } from './imports.js';
 import { listsRouter } from './lists.js';
 import { providersRouter } from './providers.js';
 import { segmentsRouter } from './segments.js';
-import { sendRouter } from './send.js';
+import { transactionalRouter } from './transactional.js';
 import { sendingConfigsRouter } from './sending-configs.js';
 import { sendsRouter } from './sends.js';
 import { sequencesRouter } from './sequences.js';
@@ -38,7 +38,7 @@ export const featureRouters: ReadonlyArray<(deps: AppDeps) => Router> = [
   templatesRouter,
   sendsRouter,
   suppressionsRouter,
-  sendRouter,
+  transactionalRouter,
   segmentsRouter,
   campaignsRouter,
   sequencesRouter,

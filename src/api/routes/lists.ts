@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { addListMembers, createList, deleteList, getList, listLists, removeListMembers, updateList } from '../../db/repositories/lists.js';
 import { startStagedJourneysOf } from '../../services/enrollment-outbox.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { IdParams, parseBody, parseParams, parseQuery } from '../validation.js';
 import { ListCreateBody, ListQuery, ListUpdateBody, MembersBody } from './lists.schema.js';

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { createSegment, deleteSegment, getSegment, listSegments, updateSegment, assertRuleReferences } from '../../db/repositories/segments.js';
 import { countSegment, getSegmentRules, listSegmentContacts } from '../../db/segments.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { IdParams, parseBody, parseParams, parseQuery } from '../validation.js';
 import { PREVIEW_SAMPLE_SIZE, SegmentCreateBody, SegmentPreviewBody, SegmentQuery, SegmentUpdateBody } from './segments.schema.js';

@@ -12,7 +12,7 @@ import {
 import type { VerifyResult } from '../../mail/mailer.js';
 import { createMailer } from '../../mail/providers.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { idempotent } from '../middleware/idempotency.js';
 import { IdParams, parseBody, parseParams, parseQuery } from '../validation.js';
@@ -26,7 +26,7 @@ export function requireSecretBox(deps: AppDeps): SecretBox {
   if (deps.secretBox) return deps.secretBox;
   throw new AppError(
     'secret_not_configured',
-    500,
+    'misconfigured',
     'TIDINGS_SECRET is not set on the server, so provider credentials cannot be encrypted or read; set it (at least 32 characters) and restart',
   );
 }

@@ -1,8 +1,8 @@
 import { Router } from 'express';
-import { eventsOfSend } from '../../db/repositories/events.js';
+import { eventsOfSend } from '../../db/repositories/email-events.js';
 import { getSend, listSends } from '../../db/repositories/sends.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { IdParams, parseParams, parseQuery } from '../validation.js';
 import { SendListQuery, timeRange } from './sends.schema.js';

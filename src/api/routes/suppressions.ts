@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { addSuppression, listSuppressions, removeSuppression } from '../../db/repositories/suppressions.js';
 import { importSuppressionsCsv, MAX_SUPPRESSION_CSV_BYTES } from '../../services/suppression-import.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { parseBody, parseParams, parseQuery } from '../validation.js';
 import {
@@ -21,10 +21,10 @@ export function suppressionsRouter({ db }: AppDeps): Router {
     const { reason } = parseQuery(req, SuppressionImportQuery);
     const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     if (!type || !CSV_MEDIA_TYPES.includes(type)) {
-      throw new AppError('unsupported_media_type', 415, `Send the CSV as the request body with Content-Type: text/csv (got ${type ?? 'none'})`);
+      throw new AppError('unsupported_media_type', 'unsupported_media_type', `Send the CSV as the request body with Content-Type: text/csv (got ${type ?? 'none'})`);
     }
     if (Number(req.headers['content-length'] ?? 0) > MAX_SUPPRESSION_CSV_BYTES) {
-      throw new AppError('payload_too_large', 413, `The CSV is larger than ${MAX_SUPPRESSION_CSV_BYTES / 1024 / 1024} MB; split it and import the parts`);
+      throw new AppError('payload_too_large', 'too_large', `The CSV is larger than ${MAX_SUPPRESSION_CSV_BYTES / 1024 / 1024} MB; split it and import the parts`);
     }
     const result = await importSuppressionsCsv(db, siteIdOf(req), req, { defaultReason: reason });
     req.log.info({ imported: result.imported, updated: result.updated, failed: result.failed, total: result.total }, 'suppressions imported');
@@ -45,7 +45,7 @@ export function suppressionsRouter({ db }: AppDeps): Router {
 
   router.delete('/suppressions/:email', async (req, res) => {
     const { email } = parseParams(req, SuppressionParams);
-    if (!(await removeSuppression(db, siteIdOf(req), email))) throw new AppError('not_found', 404, `${email} is not suppressed`);
+    if (!(await removeSuppression(db, siteIdOf(req), email))) throw new AppError('not_found', 'not_found', `${email} is not suppressed`);
     res.status(204).end();
   });
 

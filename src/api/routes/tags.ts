@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { createTag, deleteTag, listTags } from '../../db/repositories/tags.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { IdParams, parseBody, parseParams, parseQuery } from '../validation.js';
 import { TagCreateBody, TagQuery } from './tags.schema.js';

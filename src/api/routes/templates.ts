@@ -4,7 +4,7 @@ import { getContact } from '../../db/repositories/contacts.js';
 import { createTemplate, deleteTemplate, getTemplate, listTemplates, updateTemplate } from '../../db/repositories/templates.js';
 import { renderEmail, TemplateRenderError, type RenderedEmail } from '../../mail/render.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { idempotent } from '../middleware/idempotency.js';
 import { IdParams, parseBody, parseParams, parseQuery } from '../validation.js';
@@ -21,7 +21,7 @@ function renderOrExplain(render: () => RenderedEmail): RenderedEmail {
     return render();
   } catch (err) {
     if (!(err instanceof TemplateRenderError)) throw err;
-    throw new AppError('template_render_failed', 422, `The template failed to render: ${err.message}`, [
+    throw new AppError('template_render_failed', 'unprocessable', `The template failed to render: ${err.message}`, [
       { path: err.field, message: err.reason },
     ]);
   }

@@ -12,7 +12,7 @@ import {
 } from '../../db/repositories/webhook-endpoints.js';
 import { assertPublicWebhookUrl, sendTestWebhook } from '../../services/outgoing-webhooks.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { idempotent } from '../middleware/idempotency.js';
 import { IdParams, parseBody, parseParams, parseQuery } from '../validation.js';

@@ -1,5 +1,5 @@
 import { and, asc, count, eq, gt, ilike, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import type { DbOrTx } from '../client.js';
 import { contactTags, contacts, listMembers, type contactStatus } from '../schema.js';
 import { assertListsOfSite } from './lists.js';
@@ -173,6 +173,33 @@ async function attachLists(db: DbOrTx, pairs: { contactId: number; listId: numbe
   }
 }
 
+/**
+ * The fields a journey renders and decides from: the template columns, `source` (a template variable
+ * of sequence email) and `status`. Undefined when the contact is gone.
+ */
+export async function getJourneyContact(db: DbOrTx, siteId: number, id: number) {
+  const [row] = await db
+    .select({ id: contacts.id, ...contactRenderColumns, source: contacts.source })
+    .from(contacts)
+    .where(and(eq(contacts.siteId, siteId), eq(contacts.id, id)));
+  return row;
+}
+
+export type JourneyContact = NonNullable<Awaited<ReturnType<typeof getJourneyContact>>>;
+
+/** The site's contact with this id, or with this email (stored lowercased), with the fields a template renders from. */
+export async function findRecipientContact(db: DbOrTx, siteId: number, by: { id: number } | { email: string }) {
+  const match = 'id' in by ? eq(contacts.id, by.id) : eq(contacts.email, by.email);
+  const [row] = await db.select({ id: contacts.id, ...contactRenderColumns }).from(contacts).where(and(eq(contacts.siteId, siteId), match));
+  return row;
+}
+
+/** A contact's status alone (the delivery path's last check), or undefined when it is gone. */
+export async function getContactStatus(db: DbOrTx, siteId: number, id: number): Promise<{ status: ContactStatus } | undefined> {
+  const [row] = await db.select({ status: contacts.status }).from(contacts).where(and(eq(contacts.siteId, siteId), eq(contacts.id, id)));
+  return row;
+}
+
 export async function getContact(db: DbOrTx, siteId: number, id: number): Promise<ContactView | undefined> {
   const [row] = await db.select(contactColumns).from(contacts).where(bySite(siteId, id));
   return row;
@@ -185,7 +212,7 @@ async function mustGetContact(db: DbOrTx, siteId: number, id: number): Promise<C
 }
 
 function duplicateEmail(email: string, existingId: number): AppError {
-  return new AppError('contact_exists', 409, `A contact with email ${email} already exists`, [
+  return new AppError('contact_exists', 'conflict', `A contact with email ${email} already exists`, [
     { path: 'email', message: `already used by contact ${existingId}` },
   ]);
 }

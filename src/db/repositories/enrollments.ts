@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, max, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
 import { contactTags, contacts, enrollmentSteps, enrollments, listMembers, sequenceSteps, type enrollmentStatus } from '../schema.js';
 import { workflowIds } from '../../domain/ids.js';
@@ -298,4 +298,59 @@ export async function sequenceStepStats(db: DbOrTx, siteId: number, sequenceId: 
     opened: Number(r.opened),
     clicked: Number(r.clicked),
   }));
+}
+
+/**
+ * When the contact's last sequence email (any sequence) went out, in workflow time (enrollment_steps.at),
+ * so the frequency cap holds under the time-skipping test server too. Null when none did.
+ */
+export async function lastSequenceEmailAt(db: DbOrTx, contactId: number): Promise<Date | null> {
+  const [last] = await db
+    .select({ at: max(enrollmentSteps.at) })
+    .from(enrollmentSteps)
+    .innerJoin(enrollments, eq(enrollments.id, enrollmentSteps.enrollmentId))
+    .where(and(eq(enrollments.contactId, contactId), eq(enrollmentSteps.outcome, 'sent')));
+  return last?.at ? new Date(last.at) : null;
+}
+
+/**
+ * Records one step's outcome (keyed by the journey's step counter, so a retry records once) and
+ * mirrors the enrollment's position onto its row. Guarded by EXISTS: the row is gone when its contact
+ * or sequence was deleted, and a foreign-key error here would be retried forever; the journey then
+ * ends at its next check instead.
+ */
+export async function recordEnrollmentStep(
+  db: DbOrTx,
+  step: { enrollmentId: number; seq: number; stepId: number; outcome: string; sendId: number | null; at: Date },
+): Promise<void> {
+  await db.execute(sql`
+    insert into enrollment_steps (enrollment_id, seq, step_id, outcome, send_id, at)
+    select ${step.enrollmentId}, ${step.seq}, ${step.stepId}, ${step.outcome}, s.id, ${step.at.toISOString()}::timestamptz
+    from enrollments e left join sends s on s.id = ${step.sendId}::int
+    where e.id = ${step.enrollmentId}
+    on conflict do nothing
+  `);
+  await db.update(enrollments).set({ currentStepId: step.stepId, updatedAt: new Date() }).where(eq(enrollments.id, step.enrollmentId));
+}
+
+/**
+ * Mirrors where a journey is headed (and, once over, how it ended) onto its row for the API. A finished
+ * row never goes back to active (a late retry of an older mirror write).
+ */
+export async function mirrorEnrollment(
+  db: DbOrTx,
+  input: { enrollmentId: number; currentStepId: number | null; nextStepAt: Date | null; status?: EnrollmentStatus; exitReason?: string | null; completedAt?: Date },
+): Promise<void> {
+  const finished = input.status !== undefined && input.status !== 'active';
+  await db
+    .update(enrollments)
+    .set({
+      currentStepId: input.currentStepId,
+      nextStepAt: input.nextStepAt,
+      ...(input.status ? { status: input.status } : {}),
+      ...(input.exitReason !== undefined ? { exitReason: input.exitReason } : {}),
+      ...(finished ? { completedAt: input.completedAt ?? new Date() } : {}),
+      updatedAt: new Date(),
+    })
+    .where(and(eq(enrollments.id, input.enrollmentId), finished ? sql`true` : eq(enrollments.status, 'active')));
 }

@@ -1,5 +1,5 @@
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import type { DbOrTx } from '../client.js';
 import { contacts, listMembers, lists } from '../schema.js';
 
@@ -77,7 +77,7 @@ export async function assertListsOfSite(db: DbOrTx, siteId: number, ids: readonl
   if (missing.length) {
     throw new AppError(
       'list_not_found',
-      404,
+      'not_found',
       `List${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found`,
       missing.map((id) => ({ path: 'lists', message: `list ${id} does not exist` })),
     );

@@ -1,5 +1,5 @@
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
-import { AppError, type ErrorDetail } from '../../api/errors.js';
+import { AppError, type ErrorDetail } from '../../errors.js';
 import { referencedIds, type SegmentRules } from '../../domain/segment-rules.js';
 import type { DbOrTx } from '../client.js';
 import { campaigns, lists, segments, sequences } from '../schema.js';
@@ -116,7 +116,7 @@ export async function deleteSegment(db: DbOrTx, siteId: number, id: number): Pro
     if (users.length) {
       throw new AppError(
         'segment_in_use',
-        409,
+        'conflict',
         `Segment ${id} is used by unfinished campaign${users.length > 1 ? 's' : ''} ${users.map((u) => u.id).join(', ')}`,
       );
     }

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, sql } from 'drizzle-orm';
 import { ZodError } from 'zod';
-import { AppError, zodDetails } from '../../api/errors.js';
+import { AppError, zodDetails } from '../../errors.js';
 import { maskCredentials, maskKey, type SecretBox } from '../../crypto/secret-box.js';
 import { parseCredentials, type ProviderName } from '../../mail/providers.js';
 import type { DbOrTx } from '../client.js';
@@ -183,7 +183,7 @@ export async function deleteSendingConfig(db: DbOrTx, siteId: number, id: number
     if (!isForeignKeyViolation(err)) throw err;
     throw new AppError(
       'sending_config_in_use',
-      409,
+      'conflict',
       `Sending config ${id} has sent email; the send log refers to it, so it cannot be deleted (create another config instead)`,
     );
   }

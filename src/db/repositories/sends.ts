@@ -128,3 +128,67 @@ export async function incrementSendAttempts(db: DbOrTx, id: number): Promise<num
     .returning({ attempts: sends.attempts });
   return row?.attempts ?? 0;
 }
+
+/** A send by id alone: a delivery workflow knows only the id (the row carries its site). */
+export async function getSendById(db: DbOrTx, id: number): Promise<SendRow | null> {
+  const [row] = await db.select().from(sends).where(eq(sends.id, id));
+  return row ?? null;
+}
+
+/** The send recorded under an idempotency key, if any. */
+export async function findSendByKey(db: DbOrTx, idempotencyKey: string): Promise<SendRow | null> {
+  const [row] = await db.select().from(sends).where(eq(sends.idempotencyKey, idempotencyKey));
+  return row ?? null;
+}
+
+/** A queued send whose recipient became suppressed before delivery; a send already settled is left alone. */
+export async function markSendSuppressed(db: DbOrTx, id: number, reason: string): Promise<void> {
+  await db
+    .update(sends)
+    .set({ status: 'suppressed', error: reason, updatedAt: new Date() })
+    .where(and(eq(sends.id, id), eq(sends.status, 'queued')));
+}
+
+/**
+ * Records many sends in one statement; a row whose idempotency key is already held (a concurrent
+ * attempt of the same batch) keeps its own id and content. Answers the id holding each key.
+ */
+export async function recordSends(tx: DbOrTx, rows: readonly NewSend[]): Promise<Map<string, number>> {
+  if (rows.length === 0) return new Map();
+  await tx.insert(sends).values([...rows]).onConflictDoNothing({ target: sends.idempotencyKey });
+  const held = await tx
+    .select({ id: sends.id, key: sends.idempotencyKey })
+    .from(sends)
+    .where(inArray(sends.idempotencyKey, rows.map((r) => r.idempotencyKey)));
+  return new Map(held.map((h) => [h.key, h.id]));
+}
+
+/**
+ * A provider batch's acceptances, in one statement: like markSendSent, a repeat keeps the first
+ * message id and time, and a status a webhook already advanced stays. Each counts one attempt.
+ */
+export async function markSendsSent(tx: DbOrTx, accepted: readonly { id: number; providerMessageId: string }[]): Promise<void> {
+  if (accepted.length === 0) return;
+  const values = sql.join(accepted.map((s) => sql`(${s.id}::int, ${s.providerMessageId}::text)`), sql`, `);
+  await tx.execute(sql`
+    update sends s set
+      status = case when s.status in ('queued', 'failed') then 'sent'::send_status else s.status end,
+      provider_message_id = coalesce(s.provider_message_id, v.pid),
+      sent_at = coalesce(s.sent_at, now()),
+      attempts = s.attempts + 1,
+      updated_at = now()
+    from (values ${values}) as v(id, pid)
+    where s.id = v.id
+  `);
+}
+
+/** A provider batch's refusals, in one statement; only queued sends change. Each counts one attempt. */
+export async function markSendsFailed(tx: DbOrTx, refused: readonly { id: number; error: string }[]): Promise<void> {
+  if (refused.length === 0) return;
+  const values = sql.join(refused.map((s) => sql`(${s.id}::int, ${s.error}::text)`), sql`, `);
+  await tx.execute(sql`
+    update sends s set status = 'failed', error = v.error, attempts = s.attempts + 1, updated_at = now()
+    from (values ${values}) as v(id, error)
+    where s.id = v.id and s.status = 'queued'
+  `);
+}

@@ -1,9 +1,11 @@
 import { and, asc, count, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { AppError, type ErrorDetail } from '../../api/errors.js';
-import { maxDelayValue, type DelayUnit } from '../../domain/delays.js';
+import { AppError, type ErrorDetail } from '../../errors.js';
+import { delayMs, maxDelayValue, type DelayUnit } from '../../domain/delays.js';
+import type { EnrollmentCondition, LiveStep } from '../../domain/enrollment.js';
 import type { DbOrTx } from '../client.js';
 import {
   enrollments,
+  sendingConfigs,
   sequenceSteps,
   sequences,
   tags,
@@ -116,6 +118,40 @@ export async function listSteps(db: DbOrTx, sequenceId: number): Promise<StepRow
   return db.select().from(sequenceSteps).where(liveSteps(sequenceId)).orderBy(asc(sequenceSteps.position), asc(sequenceSteps.id));
 }
 
+/** The live steps of a sequence in order, as a journey sees them at a step boundary. */
+export async function listLiveSteps(db: DbOrTx, sequenceId: number): Promise<LiveStep[]> {
+  return (await listSteps(db, sequenceId)).map((row) => ({
+    id: row.id,
+    position: row.position,
+    type: row.type,
+    delayMs: delayMs(Math.max(0, row.delayValue), row.delayUnit as DelayUnit),
+    condition: (row.condition as EnrollmentCondition | null) ?? null,
+    thenStepId: row.thenStepId,
+    elseStepId: row.elseStepId,
+    event: row.event,
+    timeoutMs: row.timeoutValue !== null && row.timeoutUnit ? delayMs(Math.max(0, row.timeoutValue), row.timeoutUnit as DelayUnit) : null,
+  }));
+}
+
+/** One step of the site by id, deleted ones included (a journey may still point at one). */
+export async function getAnyStepRow(db: DbOrTx, siteId: number, stepId: number): Promise<StepRow | undefined> {
+  const [row] = await db.select().from(sequenceSteps).where(and(eq(sequenceSteps.siteId, siteId), eq(sequenceSteps.id, stepId)));
+  return row;
+}
+
+/** Which sending config a sequence's email goes through, and its tracking switches (null when the config is gone). */
+export async function sequenceSendingOptions(
+  db: DbOrTx,
+  sequenceId: number,
+): Promise<{ sendingConfigId: number; trackOpens: boolean | null; trackClicks: boolean | null } | undefined> {
+  const [row] = await db
+    .select({ sendingConfigId: sequences.sendingConfigId, trackOpens: sendingConfigs.trackOpens, trackClicks: sendingConfigs.trackClicks })
+    .from(sequences)
+    .leftJoin(sendingConfigs, eq(sendingConfigs.id, sequences.sendingConfigId))
+    .where(eq(sequences.id, sequenceId));
+  return row;
+}
+
 export async function listStepViews(db: DbOrTx, sequenceId: number): Promise<StepView[]> {
   return (await listSteps(db, sequenceId)).map((s, i) => toStepView(s, i + 1));
 }
@@ -155,7 +191,7 @@ export async function listSequences(
 /** 404s for references to another site's (or a missing) sending config, list or tag. */
 async function assertReferences(db: DbOrTx, siteId: number, input: SequencePatch): Promise<void> {
   if (input.sendingConfigId !== undefined && !(await getSendingConfig(db, siteId, input.sendingConfigId))) {
-    throw new AppError('sending_config_not_found', 404, `Sending config ${input.sendingConfigId} not found`, [
+    throw new AppError('sending_config_not_found', 'not_found', `Sending config ${input.sendingConfigId} not found`, [
       { path: 'sendingConfigId', message: 'no sending config with this id in this site' },
     ]);
   }
@@ -164,7 +200,7 @@ async function assertReferences(db: DbOrTx, siteId: number, input: SequencePatch
   if (trigger?.type === 'tag_add') {
     const [tag] = await db.select({ id: tags.id }).from(tags).where(and(eq(tags.siteId, siteId), eq(tags.id, trigger.tagId)));
     if (!tag) {
-      throw new AppError('tag_not_found', 404, `Tag ${trigger.tagId} not found`, [{ path: 'trigger.tagId', message: 'no tag with this id in this site' }]);
+      throw new AppError('tag_not_found', 'not_found', `Tag ${trigger.tagId} not found`, [{ path: 'trigger.tagId', message: 'no tag with this id in this site' }]);
     }
   }
 }
@@ -324,7 +360,7 @@ async function assertStepValid(db: DbOrTx, siteId: number, sequenceId: number, s
   if (fields.templateId !== null) {
     const [t] = await db.select({ id: templates.id }).from(templates).where(and(eq(templates.siteId, siteId), eq(templates.id, fields.templateId)));
     if (!t) {
-      throw new AppError('template_not_found', 404, `Template ${fields.templateId} not found`, [{ path: 'templateId', message: 'no template with this id in this site' }]);
+      throw new AppError('template_not_found', 'not_found', `Template ${fields.templateId} not found`, [{ path: 'templateId', message: 'no template with this id in this site' }]);
     }
   }
   const refs: [string, number][] = [];

@@ -1,7 +1,7 @@
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
-import { AppError } from '../../api/errors.js';
+import { AppError } from '../../errors.js';
 import type { DbOrTx } from '../client.js';
-import { tags } from '../schema.js';
+import { contactTags, tags } from '../schema.js';
 
 export interface TagView {
   id: number;
@@ -32,7 +32,7 @@ export async function listTags(
 /** Creates a tag; a name the site already has is 409 `tag_exists`. */
 export async function createTag(db: DbOrTx, siteId: number, name: string): Promise<TagView> {
   const [row] = await db.insert(tags).values({ siteId, name }).onConflictDoNothing().returning({ id: tags.id, name: tags.name, createdAt: tags.createdAt });
-  if (!row) throw new AppError('tag_exists', 409, `Tag "${name}" already exists`);
+  if (!row) throw new AppError('tag_exists', 'conflict', `Tag "${name}" already exists`);
   return { ...row, contactCount: 0 };
 }
 
@@ -40,6 +40,12 @@ export async function createTag(db: DbOrTx, siteId: number, name: string): Promi
 export async function deleteTag(db: DbOrTx, siteId: number, id: number): Promise<boolean> {
   const rows = await db.delete(tags).where(and(eq(tags.siteId, siteId), eq(tags.id, id))).returning({ id: tags.id });
   return rows.length > 0;
+}
+
+/** One tag of the site by id, or undefined (another site's tag too). */
+export async function getTag(db: DbOrTx, siteId: number, id: number): Promise<{ id: number; name: string } | undefined> {
+  const [row] = await db.select({ id: tags.id, name: tags.name }).from(tags).where(and(eq(tags.siteId, siteId), eq(tags.id, id)));
+  return row;
 }
 
 export async function findTagByName(db: DbOrTx, siteId: number, name: string): Promise<{ id: number } | undefined> {
@@ -57,4 +63,21 @@ export async function ensureTags(db: DbOrTx, siteId: number, names: readonly str
   await db.insert(tags).values(unique.map((name) => ({ siteId, name }))).onConflictDoNothing();
   const rows = await db.select({ id: tags.id, name: tags.name }).from(tags).where(and(eq(tags.siteId, siteId), inArray(tags.name, unique)));
   return new Map(rows.map((r) => [r.name, r.id]));
+}
+
+/** The names of a contact's tags. */
+export async function contactTagNames(db: DbOrTx, contactId: number): Promise<string[]> {
+  const rows = await db.select({ name: tags.name }).from(contactTags).innerJoin(tags, eq(tags.id, contactTags.tagId)).where(eq(contactTags.contactId, contactId));
+  return rows.map((r) => r.name);
+}
+
+/** Whether the contact carries the site's tag of this name. */
+export async function contactHasTag(db: DbOrTx, siteId: number, contactId: number, name: string): Promise<boolean> {
+  const [row] = await db
+    .select({ tagId: contactTags.tagId })
+    .from(contactTags)
+    .innerJoin(tags, eq(tags.id, contactTags.tagId))
+    .where(and(eq(contactTags.contactId, contactId), eq(tags.siteId, siteId), eq(tags.name, name)))
+    .limit(1);
+  return row !== undefined;
 }

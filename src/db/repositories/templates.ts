@@ -1,5 +1,5 @@
 import { and, asc, count, eq } from 'drizzle-orm';
-import { AppError, type ErrorDetail } from '../../api/errors.js';
+import { AppError, type ErrorDetail } from '../../errors.js';
 import { compileTemplate, TemplateSyntaxError, type TemplateField } from '../../mail/render.js';
 import type { DbOrTx } from '../client.js';
 import { templates } from '../schema.js';
@@ -49,7 +49,7 @@ export function assertTemplateCompiles(source: { subject: string; html: string; 
   } catch (err) {
     if (!(err instanceof TemplateSyntaxError)) throw err;
     const detail: TemplateErrorDetail = { path: err.field, field: err.field, line: err.line, column: err.column, message: err.reason };
-    throw new AppError('template_syntax', 400, `The template does not parse: ${err.message}`, [detail]);
+    throw new AppError('template_syntax', 'invalid', `The template does not parse: ${err.message}`, [detail]);
   }
 }
 

@@ -3,7 +3,7 @@
  * Failure types are `ApplicationFailure.type`s: the permanent ones are listed as non-retryable in the
  * workflows' activity profiles, so Temporal stops retrying at once instead of after every attempt.
  */
-export const SENDING_FAILURES = {
+export const DELIVERY_FAILURES = {
   /** The send row does not exist (deleted with its site). */
   sendNotFound: 'SendNotFound',
   /** The sending config of the send does not exist any more. */
@@ -19,10 +19,10 @@ export const SENDING_FAILURES = {
 } as const;
 
 /** Failure types that retrying cannot fix. */
-export const PERMANENT_SENDING_FAILURES: string[] = [
-  SENDING_FAILURES.sendNotFound,
-  SENDING_FAILURES.configNotFound,
-  SENDING_FAILURES.credentialsUnusable,
+export const PERMANENT_DELIVERY_FAILURES: string[] = [
+  DELIVERY_FAILURES.sendNotFound,
+  DELIVERY_FAILURES.configNotFound,
+  DELIVERY_FAILURES.credentialsUnusable,
 ];
 
 /** What one delivery came to; the workflow returns it and the send row mirrors it. */

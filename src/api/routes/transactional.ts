@@ -4,7 +4,7 @@ import type { AppDeps } from '../deps.js';
 import { sendData, siteIdOf } from '../http.js';
 import { idempotent } from '../middleware/idempotency.js';
 import { parseBody } from '../validation.js';
-import { SendBatchBody, SendBody } from './send.schema.js';
+import { SendBatchBody, SendBody } from './transactional.schema.js';
 
 /**
  * Transactional email: `POST /send` and `POST /send/batch` answer 202 once the email is recorded and
@@ -12,7 +12,7 @@ import { SendBatchBody, SendBody } from './send.schema.js';
  * answer, and the send row's unique key (derived from the same header) holds even when no answer
  * was stored (the first request hit a 503).
  */
-export function sendRouter({ db, temporal }: AppDeps): Router {
+export function transactionalRouter({ db, temporal }: AppDeps): Router {
   const router = Router();
 
   router.post('/send', idempotent(db), async (req, res) => {

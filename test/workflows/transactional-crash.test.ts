@@ -58,7 +58,7 @@ describe('transactional send across a worker crash', () => {
     );
 
     // A worker in its own process that dies the moment the provider accepts the email.
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join('test', 'workflows', 'sending-worker-process.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join('test', 'workflows', 'transactional-worker-process.ts')], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
@@ -97,7 +97,7 @@ describe('transactional send across a worker crash', () => {
       activities: createActivities({ db: testDb.db, logger, secretBox, mailers }),
       taskQueues: [TASK_QUEUES.transactional],
     });
-    const result = await worker!.runUntil(env.client.workflow.getHandle(workflowIds.transactionalSend(sendId)).result());
+    const result = await worker!.runUntil(env.client.workflow.getHandle(workflowIds.transactional(sendId)).result());
     await mailers.close();
 
     expect(result.status).toBe('sent');

@@ -1,20 +1,18 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { and, eq } from 'drizzle-orm';
-import { ZodError } from 'zod';
-import { SecretBoxError, type SecretBox } from '../src/crypto/secret-box.js';
+import type { SecretBox } from '../src/crypto/secret-box.js';
 import type { Db } from '../src/db/client.js';
+import { getContactStatus } from '../src/db/repositories/contacts.js';
 import { reserveSendSlots } from '../src/db/repositories/rate-limit.js';
-import { loadSendingConfigWithCredentials } from '../src/db/repositories/sending-configs.js';
-import { incrementSendAttempts, markSendFailed, markSendSent, type SendRow } from '../src/db/repositories/sends.js';
+import { getSendById, incrementSendAttempts, markSendFailed, markSendSent, markSendSuppressed, type SendRow } from '../src/db/repositories/sends.js';
 import { suppressedEmails } from '../src/db/repositories/suppressions.js';
-import { contacts, sends } from '../src/db/schema.js';
-import { SENDING_FAILURES, type DeliveryResult } from '../src/domain/sending.js';
+import { DELIVERY_FAILURES, type DeliveryResult } from '../src/domain/delivery.js';
 import type { Mailers } from '../src/mail/from-config.js';
-import type { Mailer, OutgoingEmail, SendOutcome } from '../src/mail/mailer.js';
+import { describeOutcome } from '../src/mail/mailer.js';
 import type { Logger } from '../src/logger.js';
+import { createMailerResolver, outgoingEmail } from './mailer.js';
 import { permanent, realClock, withHeartbeats, type Clock } from './support.js';
 
-export interface SendingDeps {
+export interface DeliveryDeps {
   db: Db;
   /** Opens the stored provider credentials; without it every delivery fails as unusable credentials. */
   secretBox?: SecretBox;
@@ -25,20 +23,6 @@ export interface SendingDeps {
 
 /** How often a running delivery tells Temporal it is alive (the workflows' heartbeat timeout is 20 s). */
 const HEARTBEAT_EVERY_MS = 5_000;
-
-// Reads by id alone: the workflow knows only the send id (the row carries its site).
-async function loadSend(db: Db, id: number): Promise<SendRow | null> {
-  const [row] = await db.select().from(sends).where(eq(sends.id, id));
-  return row ?? null;
-}
-
-/** A queued send whose recipient became suppressed before delivery; a send already settled is left alone. */
-async function markSendSuppressed(db: Db, id: number, reason: string): Promise<void> {
-  await db
-    .update(sends)
-    .set({ status: 'suppressed', error: reason, updatedAt: new Date() })
-    .where(and(eq(sends.id, id), eq(sends.status, 'queued')));
-}
 
 /**
  * Why this send must not go out now, or null. The API checked at request time; this catches a
@@ -51,70 +35,22 @@ async function suppressionReason(db: Db, send: SendRow): Promise<string | null> 
   const suppressed = await suppressedEmails(db, send.siteId, addresses);
   if (suppressed.size > 0) return `${[...suppressed].join(', ')} ${suppressed.size === 1 ? 'is' : 'are'} on the suppression list`;
   if (send.contactId !== null) {
-    const [contact] = await db
-      .select({ status: contacts.status })
-      .from(contacts)
-      .where(and(eq(contacts.id, send.contactId), eq(contacts.siteId, send.siteId)));
+    const contact = await getContactStatus(db, send.siteId, send.contactId);
     const stops = contact && (contact.status === 'bounced' || contact.status === 'complained' || (contact.status === 'unsubscribed' && send.kind !== 'transactional'));
     if (stops) return `contact ${send.contactId} is ${contact.status}`;
   }
   return null;
 }
 
-function outgoing(send: SendRow, config: { fromEmail: string; fromName: string | null; replyTo: string | null }): OutgoingEmail {
-  const replyTo = send.replyTo ?? config.replyTo;
-  return {
-    from: { email: config.fromEmail, name: config.fromName },
-    to: send.toEmail,
-    ...(send.cc?.length ? { cc: send.cc } : {}),
-    ...(send.bcc?.length ? { bcc: send.bcc } : {}),
-    ...(replyTo ? { replyTo } : {}),
-    subject: send.subject,
-    html: send.html,
-    text: send.text,
-    ...(send.headers && Object.keys(send.headers).length ? { headers: send.headers } : {}),
-    // The provider deduplicates on it: a retry after an unknown outcome (a worker killed between the
-    // provider's answer and our write) replays the first acceptance instead of sending again.
-    idempotencyKey: send.idempotencyKey,
-  };
-}
-
-function describe(outcome: Exclude<SendOutcome, { kind: 'sent' }>): string {
-  return outcome.message ? `${outcome.kind}: ${outcome.message}` : outcome.kind;
-}
-
 /**
- * Activities that deliver one row of the send log through its sending config. Used by transactional
- * sends today and by campaigns and sequences later; every kind goes through the same per-config rate
- * limit. Safe to run again at any point: a settled send is a no-op and the provider sees the same
+ * Activities that deliver one row of the send log through its sending config: each transactional
+ * send and each sequence step (campaigns deliver whole batches, see campaign.ts), all through the same
+ * per-config rate limit. Safe to run again at any point: a settled send is a no-op and the provider sees the same
  * idempotency key on every attempt.
  */
-export function createSendingActivities({ db, secretBox, mailers, logger, clock = realClock }: SendingDeps) {
-  const log = logger.child({ component: 'sending' });
-
-  async function mailerFor(send: SendRow): Promise<{ mailer: Mailer; config: { fromEmail: string; fromName: string | null; replyTo: string | null; maxPerSecond: number | null; id: number } }> {
-    if (!secretBox) {
-      throw permanent(SENDING_FAILURES.credentialsUnusable, 'This worker has no TIDINGS_SECRET, so it cannot open sending-config credentials');
-    }
-    let loaded;
-    try {
-      loaded = await loadSendingConfigWithCredentials(db, secretBox, send.sendingConfigId);
-    } catch (err) {
-      if (err instanceof SecretBoxError) {
-        throw permanent(SENDING_FAILURES.credentialsUnusable, `Sending config ${send.sendingConfigId}: ${err.message}`);
-      }
-      throw err;
-    }
-    if (!loaded) throw permanent(SENDING_FAILURES.configNotFound, `Sending config ${send.sendingConfigId} does not exist`);
-    try {
-      return { mailer: mailers.forConfig(loaded), config: loaded.config };
-    } catch (err) {
-      if (err instanceof ZodError) {
-        throw permanent(SENDING_FAILURES.credentialsUnusable, `Sending config ${send.sendingConfigId} has invalid credentials: ${err.message}`);
-      }
-      throw err;
-    }
-  }
+export function createDeliveryActivities({ db, secretBox, mailers, logger, clock = realClock }: DeliveryDeps) {
+  const log = logger.child({ component: 'delivery' });
+  const mailerFor = createMailerResolver({ db, secretBox, mailers });
 
   return {
     /**
@@ -126,8 +62,8 @@ export function createSendingActivities({ db, secretBox, mailers, logger, clock 
      */
     async deliverSend(input: { sendId: number }): Promise<DeliveryResult> {
       return withHeartbeats(HEARTBEAT_EVERY_MS, async () => {
-        const send = await loadSend(db, input.sendId);
-        if (!send) throw permanent(SENDING_FAILURES.sendNotFound, `Send ${input.sendId} does not exist`);
+        const send = await getSendById(db, input.sendId);
+        if (!send) throw permanent(DELIVERY_FAILURES.sendNotFound, `Send ${input.sendId} does not exist`);
         if (send.status !== 'queued') {
           return { sendId: send.id, status: send.status, providerMessageId: send.providerMessageId, error: send.error, alreadySettled: true };
         }
@@ -135,7 +71,7 @@ export function createSendingActivities({ db, secretBox, mailers, logger, clock 
         const [attempt, suppressed, resolved] = await Promise.all([
           incrementSendAttempts(db, send.id),
           suppressionReason(db, send),
-          mailerFor(send).then(
+          mailerFor(send.sendingConfigId).then(
             (value) => ({ value }),
             (error: unknown) => ({ error }),
           ),
@@ -153,7 +89,7 @@ export function createSendingActivities({ db, secretBox, mailers, logger, clock 
           if (waitMs > 0) await clock.sleep(waitMs);
         }
 
-        const outcome = await mailer.send(outgoing(send, config));
+        const outcome = await mailer.send(outgoingEmail(send, config));
         switch (outcome.kind) {
           case 'sent': {
             const row = await markSendSent(db, send.id, outcome.providerMessageId);
@@ -164,18 +100,18 @@ export function createSendingActivities({ db, secretBox, mailers, logger, clock 
           case 'rate_limited':
             slog.warn({ retryAfterMs: outcome.retryAfterMs }, 'provider rate limited the send');
             throw ApplicationFailure.create({
-              type: SENDING_FAILURES.rateLimited,
-              message: describe(outcome),
+              type: DELIVERY_FAILURES.rateLimited,
+              message: describeOutcome(outcome),
               // Overrides the backoff for this retry only: the provider said when it will take more.
               nextRetryDelay: Math.max(1, outcome.retryAfterMs),
             });
           case 'transient':
             slog.warn({ reason: outcome.message }, 'provider unavailable; will retry');
-            throw ApplicationFailure.create({ type: SENDING_FAILURES.providerUnavailable, message: describe(outcome) });
+            throw ApplicationFailure.create({ type: DELIVERY_FAILURES.providerUnavailable, message: describeOutcome(outcome) });
           case 'invalid_recipient':
           case 'rejected':
           case 'auth_failed': {
-            const error = describe(outcome);
+            const error = describeOutcome(outcome);
             await markSendFailed(db, send.id, error);
             slog.warn({ reason: error }, 'provider refused the send for good');
             return { sendId: send.id, status: 'failed', error };
@@ -193,7 +129,7 @@ export function createSendingActivities({ db, secretBox, mailers, logger, clock 
      * provider was asked). A send the provider accepted meanwhile keeps its status.
      */
     async failSend(input: { sendId: number; reason: string }): Promise<DeliveryResult> {
-      const send = await loadSend(db, input.sendId);
+      const send = await getSendById(db, input.sendId);
       if (!send) return { sendId: input.sendId, status: 'failed', error: input.reason };
       const error = send.attempts > 1 ? `${input.reason} (gave up after ${send.attempts} attempts)` : input.reason;
       const failed = await markSendFailed(db, send.id, error);
@@ -206,4 +142,4 @@ export function createSendingActivities({ db, secretBox, mailers, logger, clock 
   };
 }
 
-export type SendingActivities = ReturnType<typeof createSendingActivities>;
+export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;

@@ -1,17 +1,13 @@
 import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
-import type { SendingActivities } from '../activities/sending.js';
-import { PERMANENT_SENDING_FAILURES, SENDING_FAILURES, type DeliveryResult } from '../src/domain/sending.js';
-
-export interface TransactionalSendInput {
-  /** The queued row of the send log; it holds the rendered message and its idempotency key. */
-  sendId: number;
-}
+import type { DeliveryActivities } from '../activities/delivery.js';
+import { PERMANENT_DELIVERY_FAILURES, DELIVERY_FAILURES, type DeliveryResult } from '../src/domain/delivery.js';
+import type { TransactionalSendInput } from './transactional.contract.js';
 
 // Delivery: 1 s, 2 s, 4 s … capped at 5 minutes, twelve attempts (about 18 minutes in all, far inside
 // Resend's 24-hour idempotency window). A provider 429 replaces the backoff with its retry-after.
 // The activity heartbeats, so a dead worker is noticed after 20 s rather than the 10-minute ceiling
 // that only a long wait for a rate-limit slot can approach.
-const delivery = proxyActivities<SendingActivities>({
+const delivery = proxyActivities<DeliveryActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '20 seconds',
   retry: {
@@ -19,12 +15,12 @@ const delivery = proxyActivities<SendingActivities>({
     backoffCoefficient: 2,
     maximumInterval: '5 minutes',
     maximumAttempts: 12,
-    nonRetryableErrorTypes: PERMANENT_SENDING_FAILURES,
+    nonRetryableErrorTypes: PERMANENT_DELIVERY_FAILURES,
   },
 });
 
 // Recording the failure is a single UPDATE: retried until the database answers.
-const bookkeeping = proxyActivities<SendingActivities>({
+const bookkeeping = proxyActivities<DeliveryActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -52,7 +48,7 @@ export async function transactionalSendWorkflow(input: TransactionalSendInput): 
   if (result.status === 'failed') {
     log.warn('transactional send failed', { sendId: input.sendId, error: result.error });
     throw ApplicationFailure.create({
-      type: SENDING_FAILURES.sendFailed,
+      type: DELIVERY_FAILURES.sendFailed,
       message: result.error ?? `Send ${input.sendId} failed`,
       nonRetryable: true,
       details: [result],

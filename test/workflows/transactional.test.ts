@@ -10,11 +10,11 @@ import { getSend, type SendRow } from '../../src/db/repositories/sends.js';
 import { createSite } from '../../src/db/repositories/sites.js';
 import { addSuppression } from '../../src/db/repositories/suppressions.js';
 import { workflowIds } from '../../src/domain/ids.js';
-import { SENDING_FAILURES } from '../../src/domain/sending.js';
+import { DELIVERY_FAILURES } from '../../src/domain/delivery.js';
 import { createMailers, type Mailers } from '../../src/mail/from-config.js';
 import { createLogger } from '../../src/logger.js';
 import { queueTransactionalSend, type TransactionalEmailInput } from '../../src/services/transactional.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 import { TASK_QUEUES } from '../../src/temporal/task-queues.js';
 import { createWorkers } from '../../src/worker.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
@@ -80,7 +80,7 @@ function queue(email: Partial<TransactionalEmailInput> = {}, idempotencyKey?: st
   );
 }
 
-const handleOf = (sendId: number) => env.client.workflow.getHandle(workflowIds.transactionalSend(sendId));
+const handleOf = (sendId: number) => env.client.workflow.getHandle(workflowIds.transactional(sendId));
 
 async function sendRow(sendId: number): Promise<SendRow> {
   return (await getSend(testDb.db, siteId, sendId))!;
@@ -163,7 +163,7 @@ describe('transactional send workflow', () => {
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const cause = (failure as WorkflowFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
-    expect((cause as ApplicationFailure).type).toBe(SENDING_FAILURES.sendFailed);
+    expect((cause as ApplicationFailure).type).toBe(DELIVERY_FAILURES.sendFailed);
     expect(emailRequests()).toHaveLength(1);
     expect(fake.emails).toHaveLength(0);
     const row = await sendRow(sendId);
@@ -250,7 +250,7 @@ describe('transactional send workflow', () => {
     // A plain client: the time-skipping one would jump past the heartbeat timeout while an activity
     // really sleeps for its rate-limit slot. Here time runs as on a real server.
     const realTime = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
-    await worker.runUntil(Promise.all(queued.map(({ sendId }) => realTime.workflow.getHandle(workflowIds.transactionalSend(sendId)).result())));
+    await worker.runUntil(Promise.all(queued.map(({ sendId }) => realTime.workflow.getHandle(workflowIds.transactional(sendId)).result())));
 
     expect(fake.emails).toHaveLength(8);
     expect(emailRequests()).toHaveLength(8);

@@ -1,0 +1,156 @@
+/**
+ * The per-recipient bookkeeping of a sending campaign: which pending recipients of a batch range still
+ * need a decision, their send rows, and settling them with the campaign's counters. Every write is
+ * set-based (one statement for a whole batch) and conditional on `pending`, so a retried batch
+ * changes nothing twice.
+ */
+import { and, eq, gt, lte, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../client.js';
+import { campaignRecipients, campaigns, contacts, sends } from '../schema.js';
+import type { CampaignRow, RecipientStatus } from './campaigns.js';
+import { contactRenderColumns } from './contacts.js';
+import type { SendRow } from './sends.js';
+
+/** A batch: the pending recipients with `afterId < id <= uptoId`. */
+export interface RecipientRange {
+  /** Exclusive lower bound (recipient id). */
+  afterId: number;
+  /** Inclusive upper bound (recipient id). */
+  uptoId: number;
+}
+
+/** How one recipient ended. */
+export interface RecipientOutcome {
+  recipientId: number;
+  status: Exclude<RecipientStatus, 'pending'>;
+  error?: string | null;
+}
+
+export type RecipientCounts = Record<RecipientOutcome['status'], number>;
+
+function pendingInRange(campaignId: number, range: RecipientRange) {
+  return and(
+    eq(campaignRecipients.campaignId, campaignId),
+    eq(campaignRecipients.status, 'pending'),
+    gt(campaignRecipients.id, range.afterId),
+    lte(campaignRecipients.id, range.uptoId),
+  );
+}
+
+/** How many recipients of the range are still pending. */
+export async function countPendingInRange(db: DbOrTx, campaignId: number, range: RecipientRange): Promise<number> {
+  return db.$count(campaignRecipients, pendingInRange(campaignId, range));
+}
+
+/**
+ * Pending recipients of the range that have no send row yet, in id order, with the contact fields a
+ * template renders from: the ones a batch must still decide about.
+ */
+export async function undecidedRecipients(tx: DbOrTx, campaignId: number, range: RecipientRange, limit: number) {
+  return tx
+    .select({
+      recipientId: campaignRecipients.id,
+      attempt: campaignRecipients.attempt,
+      contactId: contacts.id,
+      ...contactRenderColumns,
+    })
+    .from(campaignRecipients)
+    .innerJoin(contacts, eq(contacts.id, campaignRecipients.contactId))
+    .where(and(pendingInRange(campaignId, range), sql`${campaignRecipients.sendId} is null`))
+    .orderBy(campaignRecipients.id)
+    .limit(limit);
+}
+
+export type UndecidedRecipient = Awaited<ReturnType<typeof undecidedRecipients>>[number];
+
+/** Points pending recipients at their send rows, in one statement. */
+export async function linkRecipientSends(tx: DbOrTx, links: readonly { recipientId: number; sendId: number }[]): Promise<void> {
+  if (links.length === 0) return;
+  const values = sql.join(
+    links.map((l) => sql`(${l.recipientId}::int, ${l.sendId}::int)`),
+    sql`, `,
+  );
+  await tx.execute(sql`
+    update campaign_recipients r set send_id = v.send_id, updated_at = now()
+    from (values ${values}) as v(id, send_id)
+    where r.id = v.id and r.status = 'pending'
+  `);
+}
+
+/**
+ * The send rows of the range's pending recipients, in recipient order: what a batch hands the
+ * provider (a retry rebuilds the very same batch from them).
+ */
+export async function pendingSendsInRange(db: DbOrTx, campaignId: number, range: RecipientRange): Promise<{ recipientId: number; send: SendRow }[]> {
+  return db
+    .select({ recipientId: campaignRecipients.id, send: sends })
+    .from(campaignRecipients)
+    .innerJoin(sends, eq(sends.id, campaignRecipients.sendId))
+    .where(pendingInRange(campaignId, range))
+    .orderBy(campaignRecipients.id);
+}
+
+/**
+ * Settles recipients that are still pending and adds exactly the settled ones to the campaign's
+ * counters, in the caller's transaction: a re-run finds them settled and counts nothing twice.
+ */
+export async function settleRecipients(tx: DbOrTx, campaignId: number, outcomes: readonly RecipientOutcome[]): Promise<RecipientCounts> {
+  const counts: RecipientCounts = { sent: 0, failed: 0, suppressed: 0, skipped: 0 };
+  if (outcomes.length === 0) return counts;
+  const values = sql.join(
+    outcomes.map((o) => sql`(${o.recipientId}::int, ${o.status}::text, ${o.error ?? null}::text)`),
+    sql`, `,
+  );
+  const updated = await tx.execute<{ status: RecipientOutcome['status'] }>(sql`
+    update campaign_recipients r
+    set status = v.status::recipient_status, error = v.error, updated_at = now()
+    from (values ${values}) as v(id, status, error)
+    where r.id = v.id and r.campaign_id = ${campaignId} and r.status = 'pending'
+    returning r.status
+  `);
+  for (const row of updated.rows) counts[row.status] += 1;
+  if (updated.rows.length) {
+    await tx
+      .update(campaigns)
+      .set({
+        sentCount: sql`${campaigns.sentCount} + ${counts.sent}`,
+        failedCount: sql`${campaigns.failedCount} + ${counts.failed}`,
+        suppressedCount: sql`${campaigns.suppressedCount} + ${counts.suppressed}`,
+        skippedCount: sql`${campaigns.skippedCount} + ${counts.skipped}`,
+        updatedAt: new Date(),
+      })
+      .where(eq(campaigns.id, campaignId));
+  }
+  return counts;
+}
+
+/**
+ * Ends a campaign in one transaction: every recipient still pending becomes `skipped` (with why) and
+ * counted, and the campaign takes its final status (`cancelled`; else `sent`, or `failed` when nobody
+ * could be sent to). Safe to run again. Null when the campaign does not exist.
+ */
+export async function closeCampaign(tx: DbOrTx, campaignId: number, outcome: 'completed' | 'cancelled'): Promise<CampaignRow | null> {
+  const [campaign] = await tx.select().from(campaigns).where(eq(campaigns.id, campaignId)).for('update');
+  if (!campaign) return null;
+  const skipped = await tx
+    .update(campaignRecipients)
+    .set({ status: 'skipped', error: outcome === 'cancelled' ? 'campaign cancelled' : 'not sent', updatedAt: new Date() })
+    .where(and(eq(campaignRecipients.campaignId, campaign.id), eq(campaignRecipients.status, 'pending')))
+    .returning({ id: campaignRecipients.id });
+  let status = campaign.status;
+  if (outcome === 'cancelled') status = 'cancelled';
+  else if (campaign.status === 'sending' || campaign.status === 'paused') {
+    status = campaign.sentCount === 0 && campaign.failedCount > 0 ? 'failed' : 'sent';
+  }
+  const [row] = await tx
+    .update(campaigns)
+    .set({
+      status,
+      skippedCount: sql`${campaigns.skippedCount} + ${skipped.length}`,
+      completedAt: campaign.completedAt ?? new Date(),
+      updatedAt: new Date(),
+    })
+    .where(eq(campaigns.id, campaign.id))
+    .returning();
+  return row ?? null;
+}
