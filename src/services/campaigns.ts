@@ -1,5 +1,4 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { and, eq, inArray } from 'drizzle-orm';
 import { AppError, type ErrorDetail } from '../errors.js';
 import type { DbOrTx } from '../db/client.js';
 import {
@@ -16,7 +15,8 @@ import {
 import { assertListsOfSite } from '../db/repositories/lists.js';
 import { getSendingConfig } from '../db/repositories/sending-configs.js';
 import { assertTemplateCompiles, getTemplate } from '../db/repositories/templates.js';
-import { segments, tags, type CampaignAudience } from '../db/schema.js';
+import type { CampaignAudience } from '../db/schema.js';
+import { idsOfSite } from '../db/repositories/sites.js';
 import { workflowIds } from '../domain/ids.js';
 import { RESEND_MAX_BATCH } from '../mail/resend.js';
 import { TASK_QUEUES } from '../temporal/task-queues.js';
@@ -80,11 +80,11 @@ function audienceOf(input: CampaignPatch): CampaignAudience | undefined {
   return out;
 }
 
-async function assertIdsOfSite(db: DbOrTx, siteId: number, table: typeof tags | typeof segments, ids: number[] | undefined, what: string, path: string) {
+async function assertIdsOfSite(db: DbOrTx, siteId: number, table: 'tags' | 'segments', ids: number[] | undefined, what: string, path: string) {
   const unique = [...new Set(ids ?? [])];
   if (!unique.length) return;
-  const found = await db.select({ id: table.id }).from(table).where(and(eq(table.siteId, siteId), inArray(table.id, unique)));
-  const missing = unique.filter((id) => !found.some((f) => f.id === id));
+  const found = new Set(await idsOfSite(db, siteId, table, unique));
+  const missing = unique.filter((id) => !found.has(id));
   if (missing.length) {
     throw new AppError(
       `${what}_not_found`,
@@ -114,8 +114,8 @@ async function validateRefs(db: DbOrTx, siteId: number, c: NewCampaign): Promise
     throw AppError.validation('batchSize is too large for Resend', [{ path: 'batchSize', message: `Resend accepts at most ${RESEND_MAX_BATCH} emails per batch call` }]);
   }
   await assertListsOfSite(db, siteId, [...(audience.listIds ?? []), ...(audience.excludeListIds ?? [])]);
-  await assertIdsOfSite(db, siteId, tags, audience.tagIds, 'tag', 'audience.tagIds');
-  await assertIdsOfSite(db, siteId, segments, [...(audience.segmentIds ?? []), ...(audience.excludeSegmentIds ?? [])], 'segment', 'audience.segmentIds');
+  await assertIdsOfSite(db, siteId, 'tags', audience.tagIds, 'tag', 'audience.tagIds');
+  await assertIdsOfSite(db, siteId, 'segments', [...(audience.segmentIds ?? []), ...(audience.excludeSegmentIds ?? [])], 'segment', 'audience.segmentIds');
   let subject = c.subject ?? null;
   let html = c.html ?? null;
   if (c.templateId != null) {

@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { eq } from 'drizzle-orm';
 import { AppError } from '../errors.js';
 import type { Db, DbOrTx } from '../db/client.js';
 import {
@@ -12,7 +11,8 @@ import {
   pendingWebhookDeliveries,
   type WebhookDeliveryRow,
 } from '../db/repositories/webhook-endpoints.js';
-import { contacts, sends, type emailEvents } from '../db/schema.js';
+import type { emailEvents } from '../db/schema.js';
+import { eventRecipientEmail } from '../db/repositories/email-events.js';
 import { outgoingEventType, type EmailEventType } from '../domain/email-events.js';
 import { workflowIds } from '../domain/ids.js';
 import type { Logger } from '../logger.js';
@@ -63,19 +63,6 @@ export function webhookPayload(event: EmailEventRow, email: string | null): Reco
  */
 export const eventMessageId = (eventId: number) => `msg_evt_${eventId}`;
 
-/** The address the event is about: the send's recipient, else the contact's. */
-async function eventEmail(db: DbOrTx, event: EmailEventRow): Promise<string | null> {
-  if (event.sendId !== null) {
-    const [send] = await db.select({ email: sends.toEmail }).from(sends).where(eq(sends.id, event.sendId));
-    if (send) return send.email;
-  }
-  if (event.contactId !== null) {
-    const [contact] = await db.select({ email: contacts.email }).from(contacts).where(eq(contacts.id, event.contactId));
-    if (contact) return contact.email;
-  }
-  return null;
-}
-
 /**
  * Starts a delivery's workflow. Safe to call again: a running workflow is kept (USE_EXISTING) and a
  * finished one is not started twice (REJECT_DUPLICATE; its "already started" answer means done).
@@ -107,7 +94,7 @@ export async function stageWebhookDeliveries(db: DbOrTx, event: EmailEventRow): 
   const type = outgoingEventType(event.type as EmailEventType);
   const endpoints = await endpointsForEvent(db, event.siteId, type);
   if (endpoints.length === 0) return [];
-  const payload = webhookPayload(event, await eventEmail(db, event));
+  const payload = webhookPayload(event, await eventRecipientEmail(db, event));
   const staged: WebhookDeliveryRow[] = [];
   for (const endpoint of endpoints) {
     const { delivery } = await insertWebhookDelivery(db, {

@@ -1,7 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { isbot } from 'isbot';
-import { and, eq, sql } from 'drizzle-orm';
-import { sends } from '../../db/schema.js';
+import { trackedSend } from '../../db/repositories/email-events.js';
 import { createLinkTokens, httpUrl } from '../../mail/links.js';
 import { recordEmailEvent, sendEventKey } from '../../services/email-events.js';
 import type { AppDeps } from '../deps.js';
@@ -43,30 +42,11 @@ export function trackingRouter(deps: AppDeps): Router {
     });
   }
 
-  /**
-   * The send with whether its open and click are recorded already, in one query: a repeated open or
-   * click (most of them) then costs this single indexed lookup and no write.
-   */
-  function sendWithEvents(sendId: number, where?: ReturnType<typeof sql>) {
-    return deps.db
-      .select({
-        id: sends.id,
-        siteId: sends.siteId,
-        contactId: sends.contactId,
-        // Spelled out with the table name: drizzle renders a lone column unqualified in a single-table
-        // select, where inside the subquery it would mean email_events' own id.
-        opened: sql<boolean>`exists(select 1 from email_events e where e.site_id = "sends"."site_id" and e.dedupe_key = 'opened:' || "sends"."id")`,
-        clicked: sql<boolean>`exists(select 1 from email_events e where e.site_id = "sends"."site_id" and e.dedupe_key = 'clicked:' || "sends"."id")`,
-      })
-      .from(sends)
-      .where(where ? and(eq(sends.id, sendId), where) : eq(sends.id, sendId));
-  }
-
   router.get('/t/o/:token', async (req: Request<{ token: string }>, res: Response) => {
     const open = tokens?.verifyOpen(req.params.token);
     if (open && isHuman(req)) {
       try {
-        const [send] = await sendWithEvents(open.sendId);
+        const send = await trackedSend(deps.db, open.sendId);
         if (send && !send.opened) await record(send, 'opened');
       } catch (err) {
         log.warn({ err, sendId: open.sendId }, 'could not record an open');
@@ -94,7 +74,7 @@ export function trackingRouter(deps: AppDeps): Router {
     }
     // The signature already proves we issued the token; requiring it in the stored email as well means
     // the redirect can only go to a URL of that very email, even if a token were ever minted elsewhere.
-    const [send] = await sendWithEvents(click.sendId, sql`strpos(${sends.html}, ${token}) > 0`);
+    const send = await trackedSend(deps.db, click.sendId, { htmlContains: token });
     if (!send) {
       sendPage(res, 404, { title: 'Link not valid', message: 'This link is no longer valid.' });
       return;

@@ -1,6 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { and, eq } from 'drizzle-orm';
-import { contacts } from '../../db/schema.js';
+import { getUnsubscribeContact } from '../../db/repositories/contacts.js';
 import { createLinkTokens, type UnsubscribeToken } from '../../mail/links.js';
 import { recordEmailEvent, unsubscribeEventKey } from '../../services/email-events.js';
 import type { AppDeps } from '../deps.js';
@@ -22,13 +21,7 @@ export function unsubscribeRouter(deps: AppDeps): Router {
   const router = Router();
   const tokens = deps.config.TIDINGS_SECRET ? createLinkTokens(deps.config.TIDINGS_SECRET) : null;
 
-  async function contactOf(token: UnsubscribeToken) {
-    const [contact] = await deps.db
-      .select({ id: contacts.id, email: contacts.email, status: contacts.status, subscribedAt: contacts.subscribedAt })
-      .from(contacts)
-      .where(and(eq(contacts.siteId, token.siteId), eq(contacts.id, token.contactId)));
-    return contact ?? null;
-  }
+  const contactOf = (token: UnsubscribeToken) => getUnsubscribeContact(deps.db, token.siteId, token.contactId);
 
   router.get('/u/:token', async (req: Request<{ token: string }>, res: Response) => {
     const token = tokens?.verifyUnsubscribe(req.params.token);

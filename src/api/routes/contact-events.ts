@@ -1,7 +1,6 @@
+import { contactExists } from '../../db/repositories/contacts.js';
 import { Router } from 'express';
-import { and, eq } from 'drizzle-orm';
 import { insertContactEvent, listContactEvents } from '../../db/repositories/contact-events.js';
-import { contacts } from '../../db/schema.js';
 import { enrollOnEvent, signalContactEnrollments } from '../../services/enrollment.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../../errors.js';
@@ -20,8 +19,7 @@ export function contactEventsRouter({ db, temporal }: AppDeps): Router {
   const router = Router();
 
   const mustGetContact = async (siteId: number, id: number) => {
-    const [row] = await db.select({ id: contacts.id }).from(contacts).where(and(eq(contacts.siteId, siteId), eq(contacts.id, id)));
-    if (!row) throw AppError.notFound('Contact', id);
+    if (!(await contactExists(db, siteId, id))) throw AppError.notFound('Contact', id);
   };
 
   router.post('/contacts/:id/events', idempotent(db), async (req, res) => {

@@ -1,7 +1,6 @@
+import { contactExists } from '../../db/repositories/contacts.js';
 import { Router } from 'express';
-import { and, eq } from 'drizzle-orm';
 import { contactActivity, listEmailEvents } from '../../db/repositories/email-events.js';
-import { contacts } from '../../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../../errors.js';
 import { offsetOf, sendPage, siteIdOf } from '../http.js';
@@ -23,8 +22,7 @@ export function eventsRouter({ db }: AppDeps): Router {
     const { id } = parseParams(req, IdParams);
     const { page, limit } = parseQuery(req, ActivityQuery);
     const siteId = siteIdOf(req);
-    const [contact] = await db.select({ id: contacts.id }).from(contacts).where(and(eq(contacts.siteId, siteId), eq(contacts.id, id)));
-    if (!contact) throw AppError.notFound('Contact', id);
+    if (!(await contactExists(db, siteId, id))) throw AppError.notFound('Contact', id);
     const { rows, total } = await contactActivity(db, siteId, id, { limit, offset: offsetOf({ page, limit }) });
     sendPage(res, rows, { page, limit }, total);
   });

@@ -194,6 +194,21 @@ export async function findRecipientContact(db: DbOrTx, siteId: number, by: { id:
   return row;
 }
 
+/** Whether the site has a contact with this id. */
+export async function contactExists(db: DbOrTx, siteId: number, id: number): Promise<boolean> {
+  const [row] = await db.select({ id: contacts.id }).from(contacts).where(and(eq(contacts.siteId, siteId), eq(contacts.id, id)));
+  return row !== undefined;
+}
+
+/** What the unsubscribe page needs of a contact, or null when it is gone. */
+export async function getUnsubscribeContact(db: DbOrTx, siteId: number, id: number) {
+  const [row] = await db
+    .select({ id: contacts.id, email: contacts.email, status: contacts.status, subscribedAt: contacts.subscribedAt })
+    .from(contacts)
+    .where(and(eq(contacts.siteId, siteId), eq(contacts.id, id)));
+  return row ?? null;
+}
+
 /** A contact's status alone (the delivery path's last check), or undefined when it is gone. */
 export async function getContactStatus(db: DbOrTx, siteId: number, id: number): Promise<{ status: ContactStatus } | undefined> {
   const [row] = await db.select({ status: contacts.status }).from(contacts).where(and(eq(contacts.siteId, siteId), eq(contacts.id, id)));

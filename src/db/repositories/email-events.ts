@@ -219,6 +219,40 @@ export async function forgetWebhookReceipt(db: DbOrTx, siteId: number, provider:
     .where(and(eq(providerWebhookReceipts.siteId, siteId), eq(providerWebhookReceipts.provider, provider), eq(providerWebhookReceipts.eventId, eventId)));
 }
 
+/** The address an event is about: its send's recipient, else its contact's. */
+export async function eventRecipientEmail(db: DbOrTx, event: Pick<EmailEventRow, 'sendId' | 'contactId'>): Promise<string | null> {
+  if (event.sendId !== null) {
+    const [send] = await db.select({ email: sends.toEmail }).from(sends).where(eq(sends.id, event.sendId));
+    if (send) return send.email;
+  }
+  if (event.contactId !== null) {
+    const [contact] = await db.select({ email: contacts.email }).from(contacts).where(eq(contacts.id, event.contactId));
+    if (contact) return contact.email;
+  }
+  return null;
+}
+
+/**
+ * A send with whether its open and click are recorded already, in one query: a repeated open or click
+ * (most of them) then costs this single indexed lookup and no write. With `htmlContains`, only a send
+ * whose stored HTML holds that text (the click token) matches.
+ */
+export async function trackedSend(db: DbOrTx, sendId: number, filter: { htmlContains?: string } = {}) {
+  const [row] = await db
+    .select({
+      id: sends.id,
+      siteId: sends.siteId,
+      contactId: sends.contactId,
+      // Spelled out with the table name: drizzle renders a lone column unqualified in a single-table
+      // select, where inside the subquery it would mean email_events' own id.
+      opened: sql<boolean>`exists(select 1 from email_events e where e.site_id = "sends"."site_id" and e.dedupe_key = 'opened:' || "sends"."id")`,
+      clicked: sql<boolean>`exists(select 1 from email_events e where e.site_id = "sends"."site_id" and e.dedupe_key = 'clicked:' || "sends"."id")`,
+    })
+    .from(sends)
+    .where(filter.htmlContains === undefined ? eq(sends.id, sendId) : and(eq(sends.id, sendId), sql`strpos(${sends.html}, ${filter.htmlContains}) > 0`));
+  return row;
+}
+
 /** Whether a journey's email of one step was opened (or clicked): what a `condition` step reads. */
 export async function stepEmailHadEvent(db: DbOrTx, workflowId: string, stepId: number, type: 'opened' | 'clicked'): Promise<boolean> {
   const [row] = await db

@@ -1,6 +1,6 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
-import { sites } from '../schema.js';
+import { segments, sites, tags } from '../schema.js';
 
 export type Site = typeof sites.$inferSelect;
 
@@ -32,4 +32,12 @@ export async function ensureDefaultSite(db: DbOrTx): Promise<{ site: Site; creat
     if (existing) return { site: existing, created: false };
     return { site: await createSite(tx, { name: DEFAULT_SITE_NAME }), created: true };
   });
+}
+
+/** Which of these tag or segment ids belong to the site (another site's ids are simply absent). */
+export async function idsOfSite(db: DbOrTx, siteId: number, table: 'tags' | 'segments', ids: readonly number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const t = table === 'tags' ? tags : segments;
+  const rows = await db.select({ id: t.id }).from(t).where(and(eq(t.siteId, siteId), inArray(t.id, [...ids])));
+  return rows.map((r) => r.id);
 }
