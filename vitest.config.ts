@@ -1,4 +1,5 @@
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import { reportFile } from './test/report/reports.js';
 
 /**
  * Tests that start a Temporal server (time-skipping or dev server) run after the database/HTTP tests,
@@ -23,6 +24,9 @@ export default defineConfig({
   test: {
     globalSetup: ['test/helpers/global-setup.ts'],
     teardownTimeout: 60_000,
+    // The json report is what `.ci/run` counts (test/report/sum.ts); the console output stays.
+    reporters: ['default', 'json'],
+    outputFile: { json: reportFile('tests') },
     ...shared,
     projects: [
       {

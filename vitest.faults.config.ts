@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { reportFile } from './test/report/reports.js';
 
 /**
  * The fault-injection suite (`npm run test:faults`): kills worker processes, restarts the Temporal
@@ -14,5 +15,8 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 300_000,
     teardownTimeout: 60_000,
+    // The json report is what `.ci/run` counts (test/report/sum.ts); the console output stays.
+    reporters: ['default', 'json'],
+    outputFile: { json: reportFile('faults') },
   },
 });

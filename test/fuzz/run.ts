@@ -6,6 +6,7 @@
  *   FUZZ_MAX_EXAMPLES (default 15 per operation and phase), FUZZ_SEED (default 20261126),
  *   FUZZ_WORKERS (default 1), FUZZ_CHECKS (comma-separated, to explore with other checks),
  *   FUZZ_REPORT_DIR (keeps the JUnit report and the run's schemathesis.toml; default: a temp dir, removed).
+ * The counts from the JUnit report also go to .reports/fuzz.json, which `.ci/run` sums.
  * Provision schemathesis first: `tsx src/embedded/provision.ts --fuzz` (the npm script does).
  */
 import { spawn } from 'node:child_process';
@@ -13,6 +14,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { findSchemathesis } from '../../src/embedded/tools.js';
+import { countsLine, writeCounts, type Counts } from '../report/reports.js';
 import { seed, type Seeded } from './seed.js';
 import { startStack } from './stack.js';
 
@@ -80,6 +82,7 @@ interface JunitCounts {
   cases: number;
   failures: number;
   errors: number;
+  skipped: number;
 }
 
 /** Counts from the JUnit report. */
@@ -90,7 +93,14 @@ async function junitCounts(file: string): Promise<JunitCounts | null> {
     cases: (xml.match(/<testcase\b/g) ?? []).length,
     failures: (xml.match(/<failure\b/g) ?? []).length,
     errors: (xml.match(/<error\b/g) ?? []).length,
+    skipped: (xml.match(/<skipped\b/g) ?? []).length,
   };
+}
+
+/** A case with a failure or an error failed; the rest passed unless skipped. */
+function suiteCounts(junit: JunitCounts): Counts {
+  const failed = junit.failures + junit.errors;
+  return { passed: junit.cases - failed - junit.skipped, failed, skipped: junit.skipped };
 }
 
 async function main(): Promise<number> {
@@ -143,8 +153,11 @@ async function main(): Promise<number> {
         `the whole run ${((Date.now() - started) / 1000).toFixed(1)} s; exit code ${code}` +
         (process.env.FUZZ_REPORT_DIR ? `; reports in ${reportDir}` : ''),
     );
-    // Last, the plain closing line CI reads.
-    if (counts) console.log(`fuzz: ${counts.cases - counts.failures - counts.errors} passed, ${counts.failures + counts.errors} failed`);
+    // No summary without a JUnit report: .ci/run then counts this suite as failed.
+    if (counts) {
+      await writeCounts('fuzz', suiteCounts(counts));
+      console.log(`fuzz: ${countsLine(suiteCounts(counts))}`);
+    }
   } finally {
     await stack.stop();
     await rm(workDir, { recursive: true, force: true }).catch(() => {});
