@@ -1,7 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
@@ -141,23 +138,6 @@ export async function sendTimeline(handle: WorkflowHandle): Promise<{ startedAtM
   return { startedAtMs: tsMs(events[0]?.eventTime), sends, closedAtMs: closed ? tsMs(last!.eventTime) : null };
 }
 
-export const HISTORIES_DIR = path.join(import.meta.dirname, 'histories');
-
-/**
- * With RECORD_HISTORIES=1, saves the workflow's history as binary protobuf next to the replay test's
- * other histories (JSON histories trip over duplicated protobufjs copies in this install). After a
- * versioned change, record with RECORD_HISTORIES_SUFFIX=-<patch> so the older histories stay.
- */
-export async function maybeRecordHistory(handle: WorkflowHandle, name: string): Promise<void> {
-  if (process.env.RECORD_HISTORIES !== '1') return;
-  const history = await handle.fetchHistory();
-  const file = `${name}${process.env.RECORD_HISTORIES_SUFFIX ?? ''}.binpb`;
-  await writeFile(path.join(HISTORIES_DIR, file), temporal.api.history.v1.History.encode(history).finish());
-}
-
-export async function readHistory(file: string) {
-  return temporal.api.history.v1.History.decode(await readFile(path.join(HISTORIES_DIR, file)));
-}
 
 /** Polls `check` (real time) until it returns a value; for states reached while time stands still. */
 export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { getWorkflowBundle } from '../helpers/temporal.js';
-import { HISTORIES_DIR, readHistory } from './enrollment-fixtures.js';
+import { HISTORIES_DIR, readHistory } from '../helpers/histories.js';
 
 /**
  * Histories recorded from real enrollment runs on the time-skipping server (binary protobuf written

@@ -23,13 +23,13 @@ import {
   eventually,
   HOUR,
   mainWorker,
-  maybeRecordHistory,
   MINUTE,
   recordedSteps,
   sendTimeline,
   startEnrollment,
   type StepSpec,
 } from './enrollment-fixtures.js';
+import { maybeRecordHistory } from '../helpers/histories.js';
 
 let env: TestWorkflowEnvironment;
 let testDb: TestDb;

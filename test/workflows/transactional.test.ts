@@ -19,6 +19,7 @@ import { TASK_QUEUES } from '../../src/temporal/task-queues.js';
 import { createWorkers } from '../../src/worker.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { startFakeResend, type FakeResend } from '../helpers/fake-resend.js';
+import { maybeRecordHistory } from '../helpers/histories.js';
 import { createTimeSkippingEnv, getWorkflowBundle } from '../helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;
@@ -97,6 +98,7 @@ describe('transactional send workflow', () => {
     const result = await worker.runUntil(handleOf(sendId).result());
 
     expect(result).toMatchObject({ sendId, status: 'sent', providerMessageId: fake.emails[0]!.id });
+    await maybeRecordHistory(handleOf(sendId), 'transactional-sent');
     expect(fake.emails).toHaveLength(1);
     expect(fake.emails[0]!.payload).toMatchObject({
       from: 'Acme <hello@acme.test>',
@@ -134,6 +136,7 @@ describe('transactional send workflow', () => {
 
     expect(result.status).toBe('sent');
     expect(emailRequests().map((r) => r.status)).toEqual([429, 429, 200]);
+    await maybeRecordHistory(handleOf(sendId), 'transactional-rate-limited-then-sent');
     expect(fake.emails).toHaveLength(1);
     // Both retries waited the provider's 30 s (skipped by the test server), not the 1 s / 2 s backoff.
     expect(description.closeTime!.getTime() - description.startTime.getTime()).toBeGreaterThanOrEqual(60_000);
@@ -162,6 +165,7 @@ describe('transactional send workflow', () => {
 
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const cause = (failure as WorkflowFailedError).cause;
+    await maybeRecordHistory(handleOf(sendId), 'transactional-refused');
     expect(cause).toBeInstanceOf(ApplicationFailure);
     expect((cause as ApplicationFailure).type).toBe(DELIVERY_FAILURES.sendFailed);
     expect(emailRequests()).toHaveLength(1);
@@ -215,6 +219,7 @@ describe('transactional send workflow', () => {
 
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect(emailRequests()).toHaveLength(12);
+    await maybeRecordHistory(handleOf(sendId), 'transactional-gave-up');
     expect(fake.emails).toHaveLength(0);
     const row = await sendRow(sendId);
     expect(row).toMatchObject({ status: 'failed', attempts: 12 });
@@ -229,6 +234,7 @@ describe('transactional send workflow', () => {
     const result = await worker.runUntil(handleOf(sendId).result());
 
     expect(result).toMatchObject({ sendId, status: 'suppressed' });
+    await maybeRecordHistory(handleOf(sendId), 'transactional-suppressed');
     expect(fake.requests).toHaveLength(0);
     expect(await sendRow(sendId)).toMatchObject({ status: 'suppressed', providerMessageId: null });
   });
