@@ -15,11 +15,12 @@ export const realClock: Clock = {
 /**
  * Heartbeats every `everyMs` while `work` runs, so a worker that dies mid-activity (or while it waits
  * for a rate-limit slot) is noticed after the heartbeat timeout, not the much longer start-to-close.
- * Outside an activity (a direct call in a test) it just runs `work`.
+ * Outside an activity (a direct call in a test) or in a local activity it just runs `work`.
  */
 export async function withHeartbeats<T>(everyMs: number, work: () => Promise<T>): Promise<T> {
   const context = asyncLocalStorage.getStore();
-  if (!context) return work();
+  // A local activity cannot heartbeat: the worker keeps its workflow task alive instead.
+  if (!context || context.info.isLocal) return work();
   const timer = setInterval(() => context.heartbeat(), everyMs);
   try {
     return await work();

@@ -1,12 +1,13 @@
 /**
  * Transactional email end to end.
  *
- *   npm run bench:transactional      (REQUESTS=500 CONCURRENCY=1,50 BATCH_EMAILS=10000 by default)
+ *   npm run bench:transactional      (REQUESTS=500 CONCURRENCY=1,50 BATCH_EMAILS=10000 ROLES=all by default)
  *
- * Starts a throwaway embedded PostgreSQL (fsync off) and Temporal dev server (SQLite), the fake Resend
- * server (test/helpers/fake-resend.ts) in this process, and Tidings as two processes like production
- * (`src/main.ts` with TIDINGS_ROLE=api and TIDINGS_ROLE=worker, the worker pointed at the fake with
- * RESEND_BASE_URL). Then, for each concurrency:
+ * Starts a throwaway embedded PostgreSQL (fsync on, as the product runs it; BENCH_PG_FSYNC=off for the
+ * old setting) and Temporal dev server (SQLite), the fake Resend server (test/helpers/fake-resend.ts) in
+ * this process, and Tidings as `npm start` runs it: one `src/main.ts` process with the API and the
+ * workers (TIDINGS_ROLE=all), or with ROLES=split two processes as the compose file runs them
+ * (TIDINGS_ROLE=api and worker), pointed at the fake with RESEND_BASE_URL. Then, for each concurrency:
  *  - REQUESTS × `POST /api/v1/send` from that many concurrent clients: requests/s the API accepts
  *    (202s over the wall time of the POST phase) and the 202 latency;
  *  - the latency from starting each POST to the fake Resend receiving that email (p50/p99), waiting
@@ -30,16 +31,18 @@ import { machineInfo } from './lib/machine.js';
 import { memoryOf } from './lib/proc.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { onCleanup, runBench, since, tempDir } from './lib/run.js';
-import { spawnTidingsRole, startManagedBenchServices, type RoleProcess } from './lib/services.js';
+import { benchPgDurable, spawnTidingsRole, startManagedBenchServices, type RoleProcess } from './lib/services.js';
 import { round, summarize, type Summary } from './lib/stats.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 500);
+/** `all`: API and workers in one process, as `npm start` runs them (the default); `split`: two processes, as the compose file does. */
+const ROLES = process.env.ROLES === 'split' ? 'split' : 'all';
 const CONCURRENCIES = (process.env.CONCURRENCY ?? '1,50').split(',').map(Number);
 const BATCH_EMAILS = Number(process.env.BATCH_EMAILS ?? 10_000);
 const SECRET = 'bench-transactional-secret-0123456789abcdefgh';
 const API_KEY = `tk_live_${'t'.repeat(32)}`;
 
-function startTidings(role: 'api' | 'worker', env: Record<string, string>): RoleProcess {
+function startTidings(role: 'api' | 'worker' | 'all', env: Record<string, string>): RoleProcess {
   const proc = spawnTidingsRole(role, env);
   const { child } = proc;
   onCleanup(`stop ${role}`, async () => {
@@ -209,8 +212,8 @@ async function main() {
     // The per-key API limit (600/min by default) would turn the 50-client round into 429s.
     RATE_LIMIT_PER_MINUTE: '100000000',
   };
-  const apiProc = startTidings('api', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', TIDINGS_DATA_DIR: path.join(tmp, 'api') });
-  const workerProc = startTidings('worker', { ...common, TIDINGS_DATA_DIR: path.join(tmp, 'worker') });
+  const apiProc = startTidings(ROLES === 'all' ? 'all' : 'api', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', TIDINGS_DATA_DIR: path.join(tmp, 'api') });
+  const workerProc = ROLES === 'all' ? apiProc : startTidings('worker', { ...common, TIDINGS_DATA_DIR: path.join(tmp, 'worker') });
   const base = `http://127.0.0.1:${apiPort}`;
   await waitFor('API', apiProc, async () => (await fetch(`${base}/readyz`)).ok);
   await waitFor('worker', workerProc, async () => workerProc.output().includes('Tidings is running'));
@@ -232,7 +235,7 @@ async function main() {
   const batchSequential = await batchRound(fake, BATCH_EMAILS, 1, 'seq');
   const batchParallel = await batchRound(fake, BATCH_EMAILS, 4, 'par');
 
-  const memory = { api: await memoryOf(apiProc.child.pid!), worker: await memoryOf(workerProc.child.pid!) };
+  const memory = ROLES === 'all' ? { all: await memoryOf(apiProc.child.pid!) } : { api: await memoryOf(apiProc.child.pid!), worker: await memoryOf(workerProc.child.pid!) };
   const figures: Figure[] = [];
   for (const r of rounds) {
     const c = r.concurrency;
@@ -255,13 +258,15 @@ async function main() {
     command: 'npm run bench:transactional',
     machine,
     parameters: {
+      roles: ROLES,
+      postgresFsync: benchPgDurable,
       requestsPerRound: REQUESTS,
       concurrencies: CONCURRENCIES,
       warmUpRequests: warmRequests,
       batchEmails: BATCH_EMAILS,
       setup:
-        'embedded PostgreSQL (fsync off) + Temporal dev server (SQLite, WAL) + fake Resend in the bench process, ' +
-        'on localhost; API and worker as separate `src/main.ts` processes (TIDINGS_ROLE=api / worker); ' +
+        `embedded PostgreSQL (fsync ${benchPgDurable ? 'on, the product default' : 'off'}) + Temporal dev server (SQLite, WAL) + fake Resend in the bench process, ` +
+        `on localhost; ${ROLES === 'all' ? 'API and workers in one `src/main.ts` process (TIDINGS_ROLE=all, as npm start)' : 'API and worker as separate `src/main.ts` processes (TIDINGS_ROLE=api / worker)'}; ` +
         'sending config without maxPerSecond; every email checked to arrive exactly once',
     },
     figures,

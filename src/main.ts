@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDatabase } from './db/client.js';
@@ -166,22 +166,27 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
 
   const runApi = config.TIDINGS_ROLE !== 'worker';
   const runWorker = config.TIDINGS_ROLE !== 'api';
+  // The workers' connection. With both roles in one process the API starts transactional sends over it
+  // too, eagerly: the server answers the start with the first workflow task for this process's own
+  // transactional worker, so a send skips the task-queue round trip (see AppDeps.eagerStart).
+  const workerConnection = runWorker ? await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS }) : null;
+  if (workerConnection) life.add('worker connection', () => workerConnection.close());
+  const apiTemporal = runApi && workerConnection ? new Client({ connection: workerConnection, namespace: config.TEMPORAL_NAMESPACE }) : temporal.client;
   // The API answers while the workers bundle workflow code (the slow part of a cold start).
   const [apiResult, workersResult] = await Promise.allSettled([
     runApi
-      ? startApi({ db: database.db, temporal: temporal.client, config, logger }, { port: config.PORT, host: config.HOST }).catch(
+      ? startApi({ db: database.db, temporal: apiTemporal, eagerStart: apiTemporal !== temporal.client, config, logger }, { port: config.PORT, host: config.HOST }).catch(
           (err: Error) => {
             // startApi's only failure is listen(): its message already says which port and what to do.
             throw new StartupError(err.message, { cause: err });
           },
         )
       : Promise.resolve(null),
-    runWorker ? startWorkers(config, database.db, temporal.client, logger) : Promise.resolve(null),
+    workerConnection ? startWorkers(config, database.db, workerConnection, temporal.client, logger) : Promise.resolve(null),
   ]);
   // Registered workers-then-API so that shutdown stops the API first, then drains the workers.
   if (workersResult.status === 'fulfilled' && workersResult.value) {
     const workers = workersResult.value;
-    life.add('worker connection', workers.closeConnection);
     life.add('workers', workers.stop);
     workers.running.catch((err: unknown) => {
       if (life.stopping) return;
@@ -215,28 +220,27 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
   printBanner({ config, apiUrl: api?.url ?? null, roles: config.TIDINGS_ROLE, newKey, logConfigId: logConfig?.id ?? null });
 }
 
-async function startWorkers(config: Config, db: ReturnType<typeof createDatabase>['db'], temporalClient: Client, logger: Logger) {
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
-  try {
-    // The secret is always set by now (generated into the data dir when TIDINGS_SECRET is unset).
-    const secretBox = createSecretBox(config.TIDINGS_SECRET!);
-    const links = createLinks({ secret: config.TIDINGS_SECRET!, publicUrl: config.PUBLIC_URL! });
-    const workers = await createWorkers({ connection, namespace: config.TEMPORAL_NAMESPACE, db, logger, secretBox, links, temporal: temporalClient });
-    const running = runWorkers(workers);
-    // Marked handled now; main() reacts to a failure once start-up has registered the workers.
-    running.catch(() => {});
-    return {
-      running,
-      closeConnection: () => connection.close(),
-      stop: async () => {
-        for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running.catch(() => {});
-      },
-    };
-  } catch (err) {
-    await connection.close().catch(() => {});
-    throw err;
-  }
+async function startWorkers(
+  config: Config,
+  db: ReturnType<typeof createDatabase>['db'],
+  connection: NativeConnection,
+  temporalClient: Client,
+  logger: Logger,
+) {
+  // The secret is always set by now (generated into the data dir when TIDINGS_SECRET is unset).
+  const secretBox = createSecretBox(config.TIDINGS_SECRET!);
+  const links = createLinks({ secret: config.TIDINGS_SECRET!, publicUrl: config.PUBLIC_URL! });
+  const workers = await createWorkers({ connection, namespace: config.TEMPORAL_NAMESPACE, db, logger, secretBox, links, temporal: temporalClient });
+  const running = runWorkers(workers);
+  // Marked handled now; main() reacts to a failure once start-up has registered the workers.
+  running.catch(() => {});
+  return {
+    running,
+    stop: async () => {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => {});
+    },
+  };
 }
 
 function printBanner(o: { config: Config; apiUrl: string | null; roles: string; newKey: string | null; logConfigId: number | null }): void {

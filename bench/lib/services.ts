@@ -11,6 +11,13 @@ import { benchAborted, onCleanup } from './run.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
+ * Whether the bench's PostgreSQL syncs its commits to disk, as the product's embedded PostgreSQL does
+ * (the default). BENCH_PG_FSYNC=off turns fsync, synchronous_commit and full-page writes off, as the
+ * figures measured before issue 12 were: say so next to any figure measured that way.
+ */
+export const benchPgDurable = process.env.BENCH_PG_FSYNC !== 'off';
+
+/**
  * A throwaway embedded PostgreSQL (database `bench`) and Temporal dev server under `tmp`, and the fake
  * Resend server in this process, started at once; plus a free port for the API. The caller stops them.
  */
@@ -21,8 +28,7 @@ export async function startBenchServices(tmp: string) {
       dataDir: path.join(tmp, 'pg'),
       port: pgPort,
       database: 'bench',
-      // Throwaway cluster: durability would only slow the bench down.
-      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+      postgresFlags: benchPgDurable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
     }),
     startEmbeddedTemporal({ dataDir: path.join(tmp, 'temporal'), port: temporalPort, uiPort: false }),
     startFakeResend(),
@@ -45,8 +51,8 @@ export interface RoleProcess {
   output: () => string;
 }
 
-/** Spawns `src/main.ts` with TIDINGS_ROLE=`role` on top of this environment; the caller stops it. */
-export function spawnTidingsRole(role: 'api' | 'worker', env: Record<string, string>): RoleProcess {
+/** Spawns `src/main.ts` with TIDINGS_ROLE=`role` (`all`: API and workers in one process, as `npm start`) on top of this environment; the caller stops it. */
+export function spawnTidingsRole(role: 'api' | 'worker' | 'all', env: Record<string, string>): RoleProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main.ts')], {
     cwd: root,
     env: { ...process.env, ...env, TIDINGS_ROLE: role, LOG_LEVEL: 'warn' },
@@ -62,7 +68,7 @@ export function spawnTidingsRole(role: 'api' | 'worker', env: Record<string, str
  * `spawnTidingsRole`, stopped (SIGTERM, then SIGKILL after 15 s) when the bench ends however it ends:
  * for benches run under runBench (bench/lib/run.ts).
  */
-export function startManagedRole(role: 'api' | 'worker', env: Record<string, string>): RoleProcess {
+export function startManagedRole(role: 'api' | 'worker' | 'all', env: Record<string, string>): RoleProcess {
   const proc = spawnTidingsRole(role, env);
   const { child } = proc;
   onCleanup(`stop ${role}`, async () => {

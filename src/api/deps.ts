@@ -15,4 +15,10 @@ export interface AppDeps {
    * absent, and without a secret only the routes that handle credentials fail (500, logged).
    */
   secretBox?: SecretBox;
+  /**
+   * Transactional sends start their workflow eagerly: the server hands the first workflow task back in
+   * its answer to this process's own worker instead of through the task queue. Only for a `temporal`
+   * client built on the worker's NativeConnection in the same process (npm start's default).
+   */
+  eagerStart?: boolean;
 }

@@ -33,6 +33,8 @@ export interface TransactionalEmailInput {
 export interface TransactionalDeps {
   db: DbOrTx;
   temporal: Client;
+  /** Ask for eager workflow start (see AppDeps.eagerStart): a worker of this process runs the send at once. */
+  eagerStart?: boolean;
 }
 
 export interface QueuedSend {
@@ -162,7 +164,7 @@ async function recordSend(db: DbOrTx, siteId: number, email: TransactionalEmailI
  * Starts delivery. USE_EXISTING makes a retried request that finds the workflow running attach to it
  * instead of starting a second one; a settled send is not started again.
  */
-async function startDelivery(temporal: Client, send: SendHead): Promise<void> {
+async function startDelivery({ temporal, eagerStart }: Pick<TransactionalDeps, 'temporal' | 'eagerStart'>, send: SendHead): Promise<void> {
   if (send.status !== 'queued') return;
   // Bounded, so a Temporal outage is a prompt 503 instead of a request hanging in gRPC retries. A start
   // that did reach the server before the deadline is harmless: the retry attaches to it.
@@ -170,6 +172,8 @@ async function startDelivery(temporal: Client, send: SendHead): Promise<void> {
     taskQueue: TASK_QUEUES.transactional,
     workflowId: workflowIds.transactional(send.id),
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // The server may still refuse (no local worker slot): then the task goes through the queue as usual.
+    ...(eagerStart ? { requestEagerStart: true } : {}),
     args: [{ sendId: send.id }],
     typedSearchAttributes: transactionalSearchAttributes(send),
   }));
@@ -181,13 +185,13 @@ async function startDelivery(temporal: Client, send: SendHead): Promise<void> {
  * Idempotency-Key then finds the row and starts its workflow.
  */
 export async function queueTransactionalSend(
-  { db, temporal }: TransactionalDeps,
+  deps: TransactionalDeps,
   siteId: number,
   email: TransactionalEmailInput,
   opts: { idempotencyKey?: string } = {},
 ): Promise<QueuedSend> {
-  const send = await recordSend(db, siteId, email, opts.idempotencyKey);
-  await startDelivery(temporal, send);
+  const send = await recordSend(deps.db, siteId, email, opts.idempotencyKey);
+  await startDelivery(deps, send);
   return { sendId: send.id, status: send.status };
 }
 
@@ -211,7 +215,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: nu
  * recorded stay queued and a retry with the same Idempotency-Key picks them up.
  */
 export async function queueTransactionalBatch(
-  { db, temporal }: TransactionalDeps,
+  deps: TransactionalDeps,
   siteId: number,
   emails: TransactionalEmailInput[],
   opts: { idempotencyKey?: string } = {},
@@ -219,7 +223,7 @@ export async function queueTransactionalBatch(
   const recorded = await mapLimit(emails, BATCH_CONCURRENCY, async (email, index) => {
     const key = opts.idempotencyKey === undefined ? undefined : `${opts.idempotencyKey}:${index}`;
     try {
-      return { send: await recordSend(db, siteId, email, key) };
+      return { send: await recordSend(deps.db, siteId, email, key) };
     } catch (err) {
       if (err instanceof AppError) return { refused: { error: { code: err.code, message: err.message } } };
       throw err;
@@ -227,7 +231,7 @@ export async function queueTransactionalBatch(
   });
   return mapLimit(recorded, BATCH_CONCURRENCY, async (item): Promise<BatchItemResult> => {
     if (!item.send) return item.refused;
-    await startDelivery(temporal, item.send);
+    await startDelivery(deps, item.send);
     return { sendId: item.send.id, status: item.send.status };
   });
 }

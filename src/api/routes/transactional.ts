@@ -12,19 +12,19 @@ import { SendBatchBody, SendBody } from './transactional.schema.js';
  * answer, and the send row's unique key (derived from the same header) holds even when no answer
  * was stored (the first request hit a 503).
  */
-export function transactionalRouter({ db, temporal }: AppDeps): Router {
+export function transactionalRouter({ db, temporal, eagerStart }: AppDeps): Router {
   const router = Router();
 
   router.post('/send', idempotent(db), async (req, res) => {
     const { siteId: _s, ...email } = parseBody(req, SendBody);
-    const queued = await queueTransactionalSend({ db, temporal }, siteIdOf(req), email, { idempotencyKey: req.get('idempotency-key') });
+    const queued = await queueTransactionalSend({ db, temporal, eagerStart }, siteIdOf(req), email, { idempotencyKey: req.get('idempotency-key') });
     req.log.info({ sendId: queued.sendId }, 'transactional send queued');
     sendData(res, queued, 202);
   });
 
   router.post('/send/batch', idempotent(db), async (req, res) => {
     const { emails } = parseBody(req, SendBatchBody);
-    const results = await queueTransactionalBatch({ db, temporal }, siteIdOf(req), emails, { idempotencyKey: req.get('idempotency-key') });
+    const results = await queueTransactionalBatch({ db, temporal, eagerStart }, siteIdOf(req), emails, { idempotencyKey: req.get('idempotency-key') });
     req.log.info({ emails: emails.length, queued: results.filter((r) => 'sendId' in r).length }, 'transactional batch queued');
     sendData(res, results, 202);
   });
