@@ -47,6 +47,12 @@ const ASKS: Ask[] = [
   { issue: 6, ask: 'Webhook ingestion: events/s accepted and p99 latency', bench: 'webhooks' },
   { issue: 6, ask: 'Tracking redirect p99 under 200 concurrent clients', bench: 'load', keys: ['click.*'] },
   { issue: 7, ask: 'Load at fixed concurrency on `POST /send`, contact upserts and the tracking redirect (its rows are under #6): throughput and p50/p99/p99.9', bench: 'load' },
+  {
+    issue: 12,
+    ask: 'Measure first: history events, workflow tasks and activity tasks per email, and CPU per email, for each path (the full breakdown is in the #12 section below)',
+    bench: 'engine-cost',
+    keys: ['*.events_per_email', '*.workflow_tasks_per_email', '*.activity_tasks_per_email', '*.cpu_ms_per_email.total'],
+  },
 ];
 
 /** Which issue a bench's other figures (those no ask names) belong to. */
@@ -60,6 +66,12 @@ const BENCH_ISSUE: Record<string, number> = {
   segments: 5,
   webhooks: 6,
   load: 7,
+  'engine-cost': 12,
+};
+
+/** Benches whose other figures are shown in a section of their own rather than in the main table. */
+const SECTIONS: Record<string, (r: BenchResult) => string[]> = {
+  'engine-cost': engineCostSection,
 };
 
 function formatValue(value: number): string {
@@ -101,8 +113,9 @@ async function npmCommands(): Promise<Map<string, string>> {
   return commands;
 }
 
+/** `*` in a key pattern stands for any run of characters (`batch.*`, `*.events_per_email`). */
 const matches = (keys: string[] | undefined, key: string) =>
-  keys === undefined || keys.some((k) => (k.endsWith('*') ? key.startsWith(k.slice(0, -1)) : key === k));
+  keys === undefined || keys.some((k) => new RegExp(`^${k.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(key));
 
 function render(results: Map<string, BenchResult>, commands: Map<string, string>): { text: string; missing: string[] } {
   const commandOf = (bench: string) => commands.get(bench) ?? results.get(bench)?.command ?? `(no npm script for bench/${bench}.ts)`;
@@ -135,7 +148,7 @@ function render(results: Map<string, BenchResult>, commands: Map<string, string>
     }
     // Everything else the same runs printed (supporting figures), so no measured figure is left out.
     const others = [...results.values()]
-      .filter((r) => BENCH_ISSUE[r.bench] === issue)
+      .filter((r) => BENCH_ISSUE[r.bench] === issue && !SECTIONS[r.bench])
       .flatMap((r) => r.figures.filter((f) => !shown.has(`${r.bench}\0${f.key}`)).map((f) => [r, f] as const));
     if (others.length) {
       rows.push(`| **#${issue}** | **Other figures from the same runs** | | | | | |`);
@@ -178,8 +191,152 @@ function render(results: Map<string, BenchResult>, commands: Map<string, string>
     '  is a floor; latencies have autocannon’s 1 ms resolution.',
     '',
   ];
+  for (const [bench, section] of Object.entries(SECTIONS)) {
+    const r = results.get(bench);
+    if (r) lines.push(...section(r), '');
+  }
   if (missing.length) lines.push('## Not measured yet', '', ...missing.map((m) => `- ${m}`), '');
   return { text: lines.join('\n'), missing };
+}
+
+/** The parts of bench/results/engine-cost.json's details the section reads (written by bench/engine-cost.ts). */
+interface EngineCostPath {
+  label: string;
+  emails: number;
+  seconds: number;
+  loadAverage: number[];
+  temporal: {
+    executionsPerEmail: number;
+    eventsPerEmail: number;
+    workflowTasksPerEmail: number;
+    activityTasksPerEmail: number;
+    localActivitiesPerEmail: number;
+    patchMarkersPerEmail: number;
+    searchAttributeUpsertsPerEmail: number;
+    timersPerEmail: number;
+    eventsByTypePerEmail: Record<string, number>;
+    relayEventsDuringPhase: number;
+  };
+  server: { frontendPerEmail: number; persistencePerEmail: number; requestsPerEmail: Record<string, number> };
+  postgres: { statementsPerEmail: number; rowsWrittenPerEmail: number; topStatements: { query: string; callsPerEmail: number }[] };
+  cpuMsPerEmail: Record<'api' | 'worker' | 'temporal' | 'postgres' | 'total', number>;
+  bucketsMsPerEmail: { api: Record<string, number>; worker: Record<string, number> };
+  extra?: { journeys?: number; postToProviderMs?: { p50: number } };
+}
+
+interface EngineCostDetails {
+  bucketLabels: Record<string, string>;
+  idle: { seconds: number; cpuMsPerSecond: Record<string, number>; relayEvents: number; pgStatementsPerSecond: number };
+  paths: Record<string, EngineCostPath>;
+}
+
+/** Few digits for big numbers, more for small ones: per-email figures range from 0.005 to 100. */
+function fmt(value: number): string {
+  if (value === 0) return '0';
+  const digits = Math.abs(value) >= 10 ? 1 : Math.abs(value) >= 1 ? 2 : 3;
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits });
+}
+
+/** A markdown table: a header row, then one row per label with a value per path. */
+function table(head: string, columns: string[], rows: [string, number[]][]): string[] {
+  return [
+    `| ${head} | ${columns.map(cell).join(' | ')} |`,
+    `| --- | ${columns.map(() => '---:').join(' | ')} |`,
+    ...rows.map(([label, values]) => `| ${cell(label)} | ${values.map(fmt).join(' | ')} |`),
+  ];
+}
+
+/**
+ * Issue 12's "measure first" breakdown: for each path, the Temporal work, the database work and the CPU
+ * of each process and bucket of code per email, from the last `npm run bench:engine-cost`.
+ */
+function engineCostSection(r: BenchResult): string[] {
+  const d = r.details as unknown as EngineCostDetails | undefined;
+  if (!d?.paths) return [];
+  const paths = Object.values(d.paths);
+  const columns = paths.map((p) => p.label);
+  const row = (label: string, value: (p: EngineCostPath) => number | undefined): [string, number[]] => [label, paths.map((p) => value(p) ?? 0)];
+  const union = (pick: (p: EngineCostPath) => Record<string, number>) => {
+    const keys = new Map<string, number>();
+    for (const p of paths) for (const [k, v] of Object.entries(pick(p))) keys.set(k, Math.max(keys.get(k) ?? 0, v));
+    return [...keys].sort((a, b) => b[1] - a[1]).map(([k]) => k);
+  };
+  const m = r.machine;
+  const bucketRows = (role: 'api' | 'worker') =>
+    union((p) => p.bucketsMsPerEmail[role])
+      .filter((b) => paths.some((p) => (p.bucketsMsPerEmail[role][b] ?? 0) >= 0.05))
+      .map((b) => row(d.bucketLabels[b] ?? b, (p) => p.bucketsMsPerEmail[role][b]));
+  const frontendOps = union((p) => p.server.requestsPerEmail).filter((k) => k.startsWith('frontend '));
+  const statements = union((p) => Object.fromEntries(p.postgres.topStatements.map((s) => [s.query, s.callsPerEmail]))).slice(0, 15);
+  const short = (q: string) => (q.length > 90 ? `${q.slice(0, 87)}…` : q);
+  const idle = d.idle;
+
+  return [
+    '## #12 Engine cost per email: where the time goes (before)',
+    '',
+    `From \`${r.command}\` on ${r.date.slice(0, 10)} (${m.cpuCount} × ${shortCpu(m.cpuModel)}, ${m.memoryGb} GB, Node ${m.node}, commit ${m.commit ?? '?'}).`,
+    `One phase per path, one after another: ${paths.map((p) => `${p.label} ${p.emails.toLocaleString('en-US')} emails${p.extra?.journeys ? ` (${p.extra.journeys} journeys)` : ''} in ${fmt(p.seconds)} s, load ${p.loadAverage[0]}`).join('; ')}.`,
+    'A phase ends when every email reached the fake provider exactly once and every workflow of the path closed.',
+    'Temporal counts come from the histories of the path’s own workflows; server requests and persistence',
+    'operations from the dev server’s metrics; statements from pg_stat_statements; CPU from /proc (utime +',
+    'stime) of each process, without the profiler’s sampler threads. CPU, server and database figures are',
+    `net of the idle background measured over ${fmt(idle.seconds)} s with nothing to do (API ${fmt(idle.cpuMsPerSecond.api ?? 0)}, worker`,
+    `${fmt(idle.cpuMsPerSecond.worker ?? 0)}, Temporal ${fmt(idle.cpuMsPerSecond.temporal ?? 0)}, PostgreSQL ${fmt(idle.cpuMsPerSecond.postgres ?? 0)} ms of CPU per second; ${fmt(idle.pgStatementsPerSecond)} statements/s and`,
+    `${idle.relayEvents} history events of the outbox relays). API and worker ran under \`node --cpu-prof\`, so their`,
+    'JavaScript is somewhat slower than without it. The sequence with a timer waits one minute between its',
+    'two emails: background noise weighs more on it.',
+    '',
+    '### Temporal and database work per email',
+    '',
+    ...table('per email', columns, [
+      row('workflow executions', (p) => p.temporal.executionsPerEmail),
+      row('history events', (p) => p.temporal.eventsPerEmail),
+      row('workflow tasks', (p) => p.temporal.workflowTasksPerEmail),
+      row('activity tasks', (p) => p.temporal.activityTasksPerEmail),
+      row('local activities (markers)', (p) => p.temporal.localActivitiesPerEmail),
+      row('patch markers (`patched()`)', (p) => p.temporal.patchMarkersPerEmail),
+      row('search attribute upserts', (p) => p.temporal.searchAttributeUpsertsPerEmail),
+      row('timers', (p) => p.temporal.timersPerEmail),
+      row('Temporal frontend requests (API + worker)', (p) => p.server.frontendPerEmail),
+      row('Temporal persistence operations (SQLite)', (p) => p.server.persistencePerEmail),
+      row('PostgreSQL statements', (p) => p.postgres.statementsPerEmail),
+      row('PostgreSQL rows written', (p) => p.postgres.rowsWrittenPerEmail),
+    ]),
+    '',
+    '### History events per email, by type',
+    '',
+    ...table('event', columns, union((p) => p.temporal.eventsByTypePerEmail).map((t) => row(t, (p) => p.temporal.eventsByTypePerEmail[t]))),
+    '',
+    '### CPU ms per email, by process',
+    '',
+    ...table('process', columns, [
+      row('API', (p) => p.cpuMsPerEmail.api),
+      row('worker', (p) => p.cpuMsPerEmail.worker),
+      row('Temporal dev server', (p) => p.cpuMsPerEmail.temporal),
+      row('PostgreSQL', (p) => p.cpuMsPerEmail.postgres),
+      row('**total**', (p) => p.cpuMsPerEmail.total),
+    ]),
+    '',
+    '### Worker CPU ms per email, by bucket',
+    '',
+    'Each bucket’s share of the samples of the worker’s JavaScript threads (main thread and workflow',
+    'threads), applied to those threads’ CPU; native and Node-internal frames count for their nearest',
+    'caller in a library or in Tidings’ code. The Temporal core’s Rust threads are measured directly.',
+    '',
+    ...table('bucket', columns, bucketRows('worker')),
+    '',
+    '### API CPU ms per email, by bucket',
+    '',
+    ...table('bucket', columns, bucketRows('api')),
+    '',
+    '### Temporal frontend requests per email, by operation',
+    '',
+    ...table('operation', columns, frontendOps.map((k) => row(k.replace(/^frontend /, ''), (p) => p.server.requestsPerEmail[k]))),
+    '',
+    '### PostgreSQL statements per email (the most frequent)',
+    '',
+    ...table('statement', columns, statements.map((q) => row(`\`${short(q).replace(/`/g, "'")}\``, (p) => p.postgres.topStatements.find((s) => s.query === q)?.callsPerEmail))),
+  ];
 }
 
 const results = await loadResults();

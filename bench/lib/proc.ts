@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -99,4 +100,66 @@ export function sampleMemory(pid: number, everyMs = 200) {
       return { maxRssMb, peakRssMb, samples };
     },
   };
+}
+
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`; 100 on every Linux in use). */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+interface StatFields {
+  comm: string;
+  /** utime + stime of the process (or thread), in ms. */
+  ownMs: number;
+  /** cutime + cstime: what its exited, reaped children used, in ms. */
+  childrenMs: number;
+}
+
+async function readStat(file: string): Promise<StatFields | null> {
+  try {
+    const stat = await readFile(file, 'utf8');
+    const close = stat.lastIndexOf(')');
+    // Fields after the command name: state is field 3; utime, stime, cutime, cstime are fields 14-17.
+    const f = stat.slice(close + 2).split(' ').map(Number);
+    const ms = (ticks: number) => (ticks * 1000) / CLOCK_TICKS;
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), ownMs: ms(f[11]! + f[12]!), childrenMs: ms(f[13]! + f[14]!) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU milliseconds (user + system) used so far by a process tree: each live process's own time plus
+ * what its exited children used, so a PostgreSQL backend that ends between two readings still counts.
+ * Only differences between two readings mean anything.
+ */
+export async function treeCpuMs(root: number): Promise<number> {
+  let total = 0;
+  for (const pid of [root, ...(await descendants(root))]) {
+    const stat = await readStat(`/proc/${pid}/stat`);
+    if (stat) total += stat.ownMs + stat.childrenMs;
+  }
+  return total;
+}
+
+/** The name {@link threadCpuMs} gives a process's main thread (whose thread id is the pid). */
+export const MAIN_THREAD = 'main thread';
+
+/**
+ * CPU milliseconds so far of each thread of a process, summed by thread name: {@link MAIN_THREAD},
+ * then the kernel's names (Node calls its worker threads, V8 helpers and libuv pool all `node`; the
+ * Temporal core's Rust runtime `tokio-runtime-w`; the --cpu-prof sampler `v8:ProfEvntProc`).
+ */
+export async function threadCpuMs(pid: number): Promise<Record<string, number>> {
+  const byName: Record<string, number> = {};
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const stat = await readStat(`/proc/${pid}/task/${tid}/stat`);
+    const name = Number(tid) === pid ? MAIN_THREAD : stat?.comm;
+    if (stat && name) byName[name] = (byName[name] ?? 0) + stat.ownMs;
+  }
+  return byName;
 }

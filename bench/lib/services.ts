@@ -20,15 +20,19 @@ export const benchPgDurable = process.env.BENCH_PG_FSYNC !== 'off';
 /**
  * A throwaway embedded PostgreSQL (database `bench`) and Temporal dev server under `tmp`, and the fake
  * Resend server in this process, started at once; plus a free port for the API. The caller stops them.
+ * `postgresFlags` come after the bench's own (e.g. `['-c', 'shared_preload_libraries=pg_stat_statements']`).
  */
-export async function startBenchServices(tmp: string) {
+export async function startBenchServices(tmp: string, opts: { postgresFlags?: string[] } = {}) {
   const [pgPort, temporalPort, apiPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
   const [pg, temporal, fake] = await Promise.all([
     startEmbeddedPostgres({
       dataDir: path.join(tmp, 'pg'),
       port: pgPort,
       database: 'bench',
-      postgresFlags: benchPgDurable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+      postgresFlags: [
+        ...(benchPgDurable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+        ...(opts.postgresFlags ?? []),
+      ],
     }),
     startEmbeddedTemporal({ dataDir: path.join(tmp, 'temporal'), port: temporalPort, uiPort: false }),
     startFakeResend(),
@@ -37,8 +41,8 @@ export async function startBenchServices(tmp: string) {
 }
 
 /** {@link startBenchServices}, each service stopped by the run's cleanup (bench/lib/run.ts) on exit or abort. */
-export async function startManagedBenchServices(tmp: string) {
-  const services = await startBenchServices(tmp);
+export async function startManagedBenchServices(tmp: string, opts: { postgresFlags?: string[] } = {}) {
+  const services = await startBenchServices(tmp, opts);
   onCleanup('stop PostgreSQL', () => services.pg.stop());
   onCleanup('stop Temporal', () => services.temporal.stop());
   onCleanup('stop fake Resend', () => services.fake.close());
@@ -51,9 +55,18 @@ export interface RoleProcess {
   output: () => string;
 }
 
+/** How to run a role's Node process beyond its environment. */
+export interface RoleOptions {
+  /**
+   * Node flags before the tsx loader, e.g. `['--cpu-prof', '--cpu-prof-dir=…']` (which NODE_OPTIONS
+   * does not accept).
+   */
+  nodeFlags?: string[];
+}
+
 /** Spawns `src/main.ts` with TIDINGS_ROLE=`role` (`all`: API and workers in one process, as `npm start`) on top of this environment; the caller stops it. */
-export function spawnTidingsRole(role: 'api' | 'worker' | 'all', env: Record<string, string>): RoleProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main.ts')], {
+export function spawnTidingsRole(role: 'api' | 'worker' | 'all', env: Record<string, string>, opts: RoleOptions = {}): RoleProcess {
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', path.join(root, 'src', 'main.ts')], {
     cwd: root,
     env: { ...process.env, ...env, TIDINGS_ROLE: role, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,8 +81,8 @@ export function spawnTidingsRole(role: 'api' | 'worker' | 'all', env: Record<str
  * `spawnTidingsRole`, stopped (SIGTERM, then SIGKILL after 15 s) when the bench ends however it ends:
  * for benches run under runBench (bench/lib/run.ts).
  */
-export function startManagedRole(role: 'api' | 'worker' | 'all', env: Record<string, string>): RoleProcess {
-  const proc = spawnTidingsRole(role, env);
+export function startManagedRole(role: 'api' | 'worker' | 'all', env: Record<string, string>, opts: RoleOptions = {}): RoleProcess {
+  const proc = spawnTidingsRole(role, env, opts);
   const { child } = proc;
   onCleanup(`stop ${role}`, async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
