@@ -70,8 +70,16 @@ export interface Rig {
   siteId: number;
   /** A Resend sending config pointing at the fake. */
   configId: number;
+  /** The site's API key (the `call` helper's). */
+  apiKey: string;
   /** Starts a worker process and resolves once it polls. */
   startWorker(extraEnv?: Record<string, string>): Promise<WorkerProcess>;
+  /**
+   * Starts the product as `npm start` runs it, API and workers in one `src/main.ts` process
+   * (TIDINGS_ROLE=all), on this rig's database, Temporal server and fake provider; resolves with the
+   * process and its API's base URL once its workers poll and its API answers /readyz.
+   */
+  startProduct(port: number, extraEnv?: Record<string, string>): Promise<WorkerProcess & { url: string }>;
   /** Stops the Temporal dev server (graceful, like a restart by an operator). */
   stopTemporal(): Promise<void>;
   /** Starts it again on the same port and SQLite file. */
@@ -155,6 +163,32 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
       root: httpClient(api.url),
       siteId,
       configId,
+      apiKey: key,
+      async startProduct(apiPort, extraEnv = {}) {
+        const url = `http://127.0.0.1:${apiPort}`;
+        const product = await spawnProcess(
+          [path.join('src', 'main.ts')],
+          {
+            TIDINGS_ROLE: 'all',
+            DATABASE_URL: database.url,
+            TEMPORAL_ADDRESS: address,
+            TEMPORAL_NAMESPACE: namespace,
+            TIDINGS_SECRET: SECRET,
+            TIDINGS_DATA_DIR: path.join(tmp, 'product'),
+            RESEND_BASE_URL: fake.url,
+            PORT: String(apiPort),
+            HOST: '127.0.0.1',
+            RATE_LIMIT_PER_MINUTE: '1000000',
+            LOG_LEVEL: 'warn',
+            ...extraEnv,
+          },
+          // The banner is printed once the workers poll; /readyz answers before, while they bundle.
+          async (output) => output.includes('Tidings is running') && (await fetch(`${url}/readyz`).catch(() => null))?.ok === true,
+        );
+        workers.add(product);
+        void product.exited.then(() => workers.delete(product));
+        return { ...product, url };
+      },
       async startWorker(extraEnv = {}) {
         const worker = await spawnWorker({
           TEMPORAL_ADDRESS: address,
@@ -187,8 +221,13 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
 /** `setpriv --pdeathsig KILL` where available, so a worker never outlives a test run that died. */
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
-async function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
-  const command = [process.execPath, '--import', 'tsx', path.join('test', 'faults', 'worker-process.ts')];
+function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
+  return spawnProcess([path.join('test', 'faults', 'worker-process.ts')], env, async (output) => output.includes('ready'));
+}
+
+/** Runs a TypeScript entry point under tsx in a child process; resolves once `ready` says so. */
+async function spawnProcess(script: string[], env: Record<string, string>, ready: (output: string) => Promise<boolean>): Promise<WorkerProcess> {
+  const command = [process.execPath, '--import', 'tsx', ...script];
   // setpriv execs the command, so the pid we signal is the worker's own.
   const [file, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...command] : command;
   const child = spawn(file!, args, {
@@ -219,11 +258,11 @@ async function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> 
     },
   };
   const deadline = Date.now() + 120_000;
-  while (!output.includes('ready')) {
-    if (gone) throw new Error(`worker process exited before polling:\n${output}`);
+  while (!(await ready(output))) {
+    if (gone) throw new Error(`${script.join(' ')} exited before it was ready:\n${output}`);
     if (Date.now() > deadline) {
       await worker.kill();
-      throw new Error(`worker process did not start within 120 s:\n${output}`);
+      throw new Error(`${script.join(' ')} was not ready within 120 s:\n${output}`);
     }
     await sleep(50);
   }
