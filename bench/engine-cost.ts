@@ -35,11 +35,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { sql } from 'drizzle-orm';
-import { createSecretBox } from '../src/crypto/secret-box.js';
 import { createDatabase, type Db } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { ensureApiKey } from '../src/db/repositories/api-keys.js';
-import { createSendingConfig } from '../src/db/repositories/sending-configs.js';
 import { ensureDefaultSite } from '../src/db/repositories/sites.js';
 import { workflowIds } from '../src/domain/ids.js';
 import { connectTemporal } from '../src/temporal/client.js';
@@ -49,7 +47,7 @@ import { loadAverage, machineInfo } from './lib/machine.js';
 import { MAIN_THREAD, sleep, threadCpuMs, treeCpuMs } from './lib/proc.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { benchAborted, onCleanup, runBench, since, tempDir } from './lib/run.js';
-import { startManagedBenchServices, startManagedRole, waitForRole } from './lib/services.js';
+import { benchTidingsEnv, fakeResendConfig, startManagedBenchServices, startManagedRole, waitForRole } from './lib/services.js';
 import { round, summarize } from './lib/stats.js';
 import {
   countWorkflowHistory,
@@ -212,22 +210,9 @@ async function main() {
     campaign: await list('Readers', RECIPIENTS, 'reader'),
   };
   await db.execute(sql`analyze`);
-  const config = await createSendingConfig(db, createSecretBox(SECRET), site.id, {
-    name: 'Fake Resend',
-    provider: 'resend',
-    fromEmail: 'hello@example.com',
-    fromName: 'Bench',
-    credentials: { apiKey: fake.apiKey },
-  });
+  const config = await fakeResendConfig(db, fake, { siteId: site.id, secret: SECRET, fromEmail: 'hello@example.com', fromName: 'Bench' });
 
-  const common = {
-    DATABASE_URL: pg.databaseUrl,
-    TEMPORAL_ADDRESS: temporal.address,
-    TIDINGS_SECRET: SECRET,
-    TIDINGS_API_KEY: API_KEY,
-    RESEND_BASE_URL: fake.url,
-    RATE_LIMIT_PER_MINUTE: '100000000',
-  };
+  const common = benchTidingsEnv({ databaseUrl: pg.databaseUrl, temporalAddress: temporal.address, fake, secret: SECRET, apiKey: API_KEY });
   // PROFILE_DIR keeps the profiles (open them in Chrome DevTools or speedscope); by default they go with the temp dir.
   const profileDir = (role: string) => path.join(process.env.PROFILE_DIR ? path.resolve(process.env.PROFILE_DIR) : path.join(tmp, 'profiles'), role);
   // Each thread writes its profile when it exits, so the roles are stopped (gracefully) before the analysis.

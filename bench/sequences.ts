@@ -26,15 +26,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
-import { createSecretBox } from '../src/crypto/secret-box.js';
 import { createDatabase, type Db } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { ensureApiKey } from '../src/db/repositories/api-keys.js';
-import { createSendingConfig } from '../src/db/repositories/sending-configs.js';
 import { ensureDefaultSite } from '../src/db/repositories/sites.js';
 import type { FakeResend } from '../test/helpers/fake-resend.js';
 import { memoryOf } from './lib/proc.js';
-import { spawnTidingsRole, startBenchServices, type RoleProcess } from './lib/services.js';
+import { benchTidingsEnv, fakeResendConfig, type RoleProcess, spawnTidingsRole, startBenchServices } from './lib/services.js';
 import { loadAverage, machineInfo } from './lib/machine.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { round, summarize } from './lib/stats.js';
@@ -129,21 +127,9 @@ async function main() {
       insert into contacts (site_id, email, first_name, status)
       select ${site.id}, 'joined' || g || '@example.com', 'Person ' || g, 'subscribed' from generate_series(1, ${TRIGGERED}) g`);
     await db.execute(sql`analyze`);
-    const config = await createSendingConfig(db, createSecretBox(SECRET), site.id, {
-      name: 'Fake Resend',
-      provider: 'resend',
-      fromEmail: 'hello@example.com',
-      credentials: { apiKey: fake.apiKey },
-    });
+    const config = await fakeResendConfig(db, fake, { siteId: site.id, secret: SECRET, fromEmail: 'hello@example.com' });
 
-    const common = {
-      DATABASE_URL: pg.databaseUrl,
-      TEMPORAL_ADDRESS: temporal.address,
-      TIDINGS_SECRET: SECRET,
-      TIDINGS_API_KEY: API_KEY,
-      RESEND_BASE_URL: fake.url,
-      RATE_LIMIT_PER_MINUTE: '1000000',
-    };
+    const common = benchTidingsEnv({ databaseUrl: pg.databaseUrl, temporalAddress: temporal.address, fake, secret: SECRET, apiKey: API_KEY });
     const apiProc = spawnTidingsRole('api', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', TIDINGS_DATA_DIR: path.join(tmp, 'api') });
     const workerProc = spawnTidingsRole('worker', { ...common, TIDINGS_DATA_DIR: path.join(tmp, 'worker') });
     procs.push(apiProc, workerProc);

@@ -18,11 +18,9 @@
  */
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSecretBox } from '../src/crypto/secret-box.js';
 import { createDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { ensureApiKey } from '../src/db/repositories/api-keys.js';
-import { createSendingConfig } from '../src/db/repositories/sending-configs.js';
 import { ensureDefaultSite } from '../src/db/repositories/sites.js';
 import type { OutgoingEmail } from '../src/mail/mailer.js';
 import { createResendMailer } from '../src/mail/resend.js';
@@ -31,7 +29,7 @@ import { machineInfo } from './lib/machine.js';
 import { memoryOf } from './lib/proc.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { onCleanup, runBench, since, tempDir } from './lib/run.js';
-import { benchPgDurable, spawnTidingsRole, startManagedBenchServices, type RoleProcess } from './lib/services.js';
+import { benchPgDurable, benchTidingsEnv, fakeResendConfig, type RoleProcess, spawnTidingsRole, startManagedBenchServices } from './lib/services.js';
 import { round, summarize, type Summary } from './lib/stats.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 500);
@@ -195,23 +193,9 @@ async function main() {
   await runMigrations(database.db);
   const { site } = await ensureDefaultSite(database.db);
   await ensureApiKey(database.db, site.id, API_KEY);
-  const config = await createSendingConfig(database.db, createSecretBox(SECRET), site.id, {
-    name: 'Fake Resend',
-    provider: 'resend',
-    fromEmail: 'receipts@example.com',
-    fromName: 'Bench',
-    credentials: { apiKey: fake.apiKey },
-  });
+  const config = await fakeResendConfig(database.db, fake, { siteId: site.id, secret: SECRET, fromEmail: 'receipts@example.com', fromName: 'Bench' });
 
-  const common = {
-    DATABASE_URL: pg.databaseUrl,
-    TEMPORAL_ADDRESS: temporal.address,
-    TIDINGS_SECRET: SECRET,
-    TIDINGS_API_KEY: API_KEY,
-    RESEND_BASE_URL: fake.url,
-    // The per-key API limit (600/min by default) would turn the 50-client round into 429s.
-    RATE_LIMIT_PER_MINUTE: '100000000',
-  };
+  const common = benchTidingsEnv({ databaseUrl: pg.databaseUrl, temporalAddress: temporal.address, fake, secret: SECRET, apiKey: API_KEY });
   const apiProc = startTidings(ROLES === 'all' ? 'all' : 'api', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', TIDINGS_DATA_DIR: path.join(tmp, 'api') });
   const workerProc = ROLES === 'all' ? apiProc : startTidings('worker', { ...common, TIDINGS_DATA_DIR: path.join(tmp, 'worker') });
   const base = `http://127.0.0.1:${apiPort}`;

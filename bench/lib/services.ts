@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { findFreePort } from '../../src/embedded/ports.js';
 import { startEmbeddedPostgres } from '../../src/embedded/postgres.js';
 import { startEmbeddedTemporal } from '../../src/embedded/temporal.js';
-import { startFakeResend } from '../../test/helpers/fake-resend.js';
+import { createSecretBox } from '../../src/crypto/secret-box.js';
+import type { Db } from '../../src/db/client.js';
+import { createSendingConfig } from '../../src/db/repositories/sending-configs.js';
+import { startFakeResend, type FakeResend } from '../../test/helpers/fake-resend.js';
 import { sleep } from './proc.js';
 import { benchAborted, onCleanup } from './run.js';
 
@@ -104,4 +107,31 @@ export async function waitForRole(what: string, proc: RoleProcess, ready: () => 
     if (Date.now() > deadline) throw new Error(`${what} did not become ready:\n${proc.output()}`);
     await sleep(200);
   }
+}
+
+/** A Resend sending config of the site pointing at the bench's fake Resend, without a rate limit. */
+export function fakeResendConfig(db: Db, fake: FakeResend, opts: { siteId: number; secret: string; fromEmail: string; fromName?: string }) {
+  return createSendingConfig(db, createSecretBox(opts.secret), opts.siteId, {
+    name: 'Fake Resend',
+    provider: 'resend',
+    fromEmail: opts.fromEmail,
+    ...(opts.fromName ? { fromName: opts.fromName } : {}),
+    credentials: { apiKey: fake.apiKey },
+  });
+}
+
+/**
+ * The environment of every Tidings process a bench starts: the bench's PostgreSQL and Temporal, its
+ * secret and API key, Resend pointed at the fake, and no per-key API limit (a bench's clients would
+ * otherwise meet 429s).
+ */
+export function benchTidingsEnv(o: { databaseUrl: string; temporalAddress: string; fake: FakeResend; secret: string; apiKey: string }): Record<string, string> {
+  return {
+    DATABASE_URL: o.databaseUrl,
+    TEMPORAL_ADDRESS: o.temporalAddress,
+    TIDINGS_SECRET: o.secret,
+    TIDINGS_API_KEY: o.apiKey,
+    RESEND_BASE_URL: o.fake.url,
+    RATE_LIMIT_PER_MINUTE: '100000000',
+  };
 }

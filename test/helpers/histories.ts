@@ -2,10 +2,13 @@
  * Recorded workflow histories for replay tests (test/workflows/histories/*.binpb): a change that would
  * break a workflow already running in production fails its replay test and must go behind `patched()`.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { expect } from 'vitest';
+import { getWorkflowBundle } from './temporal.js';
 
 export const HISTORIES_DIR = path.join(import.meta.dirname, '../workflows/histories');
 
@@ -23,4 +26,17 @@ export async function maybeRecordHistory(handle: WorkflowHandle, name: string): 
 
 export async function readHistory(file: string) {
   return temporal.api.history.v1.History.decode(await readFile(path.join(HISTORIES_DIR, file)));
+}
+
+/**
+ * Replays every recorded history whose file name starts with `prefix` against today's workflow bundle,
+ * after checking there are at least `atLeast` of them (a renamed or lost file must not pass silently).
+ */
+export async function expectRecordedHistoriesReplay(prefix: string, atLeast: number): Promise<void> {
+  const files = (await readdir(HISTORIES_DIR)).filter((f) => f.startsWith(prefix) && f.endsWith('.binpb'));
+  expect(files.length).toBeGreaterThanOrEqual(atLeast);
+  const workflowBundle = await getWorkflowBundle();
+  for (const file of files) {
+    await expect(Worker.runReplayHistory({ workflowBundle }, await readHistory(file), file), file).resolves.toBeUndefined();
+  }
 }

@@ -1,8 +1,5 @@
-import { readdir } from 'node:fs/promises';
-import { Worker } from '@temporalio/worker';
-import { describe, expect, it } from 'vitest';
-import { getWorkflowBundle } from '../helpers/temporal.js';
-import { HISTORIES_DIR, readHistory } from '../helpers/histories.js';
+import { describe, it } from 'vitest';
+import { expectRecordedHistoriesReplay } from '../helpers/histories.js';
 
 /**
  * Histories recorded from real enrollment runs on the time-skipping server (binary protobuf written
@@ -16,12 +13,6 @@ import { HISTORIES_DIR, readHistory } from '../helpers/histories.js';
  */
 describe('enrollment workflow determinism', () => {
   it('replays every recorded enrollment history with the current workflow code', async () => {
-    const files = (await readdir(HISTORIES_DIR)).filter((f) => f.startsWith('enrollment-') && f.endsWith('.binpb'));
-    expect(files.length).toBeGreaterThanOrEqual(11);
-    const workflowBundle = await getWorkflowBundle();
-    for (const file of files) {
-      const history = await readHistory(file);
-      await expect(Worker.runReplayHistory({ workflowBundle }, history, file), file).resolves.toBeUndefined();
-    }
+    await expectRecordedHistoriesReplay('enrollment-', 11);
   });
 });

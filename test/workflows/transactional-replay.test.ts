@@ -1,8 +1,5 @@
-import { readdir } from 'node:fs/promises';
-import { Worker } from '@temporalio/worker';
-import { describe, expect, it } from 'vitest';
-import { HISTORIES_DIR, readHistory } from '../helpers/histories.js';
-import { getWorkflowBundle } from '../helpers/temporal.js';
+import { describe, it } from 'vitest';
+import { expectRecordedHistoriesReplay } from '../helpers/histories.js';
 
 /**
  * Histories recorded from real transactional sends on the time-skipping server (binary protobuf
@@ -15,12 +12,6 @@ import { getWorkflowBundle } from '../helpers/temporal.js';
  */
 describe('transactional send workflow determinism', () => {
   it('replays every recorded transactional history with the current workflow code', async () => {
-    const files = (await readdir(HISTORIES_DIR)).filter((f) => f.startsWith('transactional-') && f.endsWith('.binpb'));
-    expect(files.length).toBeGreaterThanOrEqual(10);
-    const workflowBundle = await getWorkflowBundle();
-    for (const file of files) {
-      const history = await readHistory(file);
-      await expect(Worker.runReplayHistory({ workflowBundle }, history, file), file).resolves.toBeUndefined();
-    }
+    await expectRecordedHistoriesReplay('transactional-', 10);
   });
 });
