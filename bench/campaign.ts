@@ -23,7 +23,7 @@ import { runMigrations } from '../src/db/migrate.js';
 import { ensureApiKey } from '../src/db/repositories/api-keys.js';
 import { ensureDefaultSite } from '../src/db/repositories/sites.js';
 import type { FakeResend } from '../test/helpers/fake-resend.js';
-import { benchTidingsEnv, fakeResendConfig, type RoleProcess, spawnTidingsRole, startBenchServices } from './lib/services.js';
+import { benchTidingsEnv, fakeResendConfig, seedBenchList, type RoleProcess, spawnTidingsRole, startBenchServices } from './lib/services.js';
 import { machineInfo } from './lib/machine.js';
 import { writeResult } from './lib/results.js';
 
@@ -134,16 +134,7 @@ async function main() {
     const { site } = await ensureDefaultSite(db);
     await ensureApiKey(db, site.id, API_KEY);
     const seedStart = performance.now();
-    const list = async (name: string, count: number, prefix: string) => {
-      const [row] = (await db.execute<{ id: number }>(sql`insert into lists (site_id, name) values (${site.id}, ${name}) returning id`)).rows;
-      await db.execute(sql`
-        insert into contacts (site_id, email, first_name, status)
-        select ${site.id}, ${prefix} || g || '@example.com', 'Reader ' || g, 'subscribed' from generate_series(1, ${count}) g`);
-      await db.execute(sql`
-        insert into list_members (list_id, contact_id)
-        select ${row!.id}, id from contacts where site_id = ${site.id} and email like ${`${prefix}%`}`);
-      return row!.id;
-    };
+    const list = (name: string, count: number, prefix: string) => seedBenchList(db, site.id, { name, count, prefix, firstName: 'Reader' });
     const bigList = await list('Everyone', RECIPIENTS, 'reader');
     const smallList = await list('Throttled', THROTTLED_RECIPIENTS, 'paced');
     await db.execute(sql`analyze`);

@@ -47,7 +47,7 @@ import { loadAverage, machineInfo } from './lib/machine.js';
 import { MAIN_THREAD, sleep, threadCpuMs, treeCpuMs } from './lib/proc.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { benchAborted, onCleanup, runBench, since, tempDir } from './lib/run.js';
-import { benchTidingsEnv, fakeResendConfig, startManagedBenchServices, startManagedRole, waitForRole } from './lib/services.js';
+import { benchTidingsEnv, fakeResendConfig, seedBenchList, startManagedBenchServices, startManagedRole, waitForRole } from './lib/services.js';
 import { round, summarize } from './lib/stats.js';
 import {
   countWorkflowHistory,
@@ -193,16 +193,7 @@ async function main() {
   await runMigrations(db);
   const { site } = await ensureDefaultSite(db);
   await ensureApiKey(db, site.id, API_KEY);
-  const list = async (name: string, n: number, prefix: string) => {
-    const [row] = (await db.execute<{ id: number }>(sql`insert into lists (site_id, name) values (${site.id}, ${name}) returning id`)).rows;
-    await db.execute(sql`
-      insert into contacts (site_id, email, first_name, status)
-      select ${site.id}, ${prefix} || g || '@example.com', 'Person ' || g, 'subscribed' from generate_series(1, ${n}) g`);
-    await db.execute(sql`
-      insert into list_members (list_id, contact_id)
-      select ${row!.id}, id from contacts where site_id = ${site.id} and email like ${`${prefix}%`}`);
-    return row!.id;
-  };
+  const list = (name: string, count: number, prefix: string) => seedBenchList(db, site.id, { name, count, prefix, firstName: 'Person' });
   const lists = {
     warm: await list('Warm-up', WARM, 'warm'),
     sequence: await list('Journeys', ENROLL, 'journey'),

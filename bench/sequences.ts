@@ -32,7 +32,7 @@ import { ensureApiKey } from '../src/db/repositories/api-keys.js';
 import { ensureDefaultSite } from '../src/db/repositories/sites.js';
 import type { FakeResend } from '../test/helpers/fake-resend.js';
 import { memoryOf } from './lib/proc.js';
-import { benchTidingsEnv, fakeResendConfig, type RoleProcess, spawnTidingsRole, startBenchServices } from './lib/services.js';
+import { benchTidingsEnv, fakeResendConfig, seedBenchList, type RoleProcess, spawnTidingsRole, startBenchServices } from './lib/services.js';
 import { loadAverage, machineInfo } from './lib/machine.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { round, summarize } from './lib/stats.js';
@@ -110,16 +110,8 @@ async function main() {
     await runMigrations(db);
     const { site } = await ensureDefaultSite(db);
     await ensureApiKey(db, site.id, API_KEY);
-    const list = async (name: string, n: number, prefix: string) => {
-      const [row] = (await db.execute<{ id: number }>(sql`insert into lists (site_id, name) values (${site.id}, ${name}) returning id`)).rows;
-      await db.execute(sql`
-        insert into contacts (site_id, email, first_name, status, timezone)
-        select ${site.id}, ${prefix} || g || '@example.com', 'Person ' || g, 'subscribed', 'Europe/Paris' from generate_series(1, ${n}) g`);
-      await db.execute(sql`
-        insert into list_members (list_id, contact_id)
-        select ${row!.id}, id from contacts where site_id = ${site.id} and email like ${`${prefix}%`}`);
-      return row!.id;
-    };
+    const list = (name: string, count: number, prefix: string) =>
+      seedBenchList(db, site.id, { name, count, prefix, firstName: 'Person', timezone: 'Europe/Paris' });
     const signups = await list('Signups', ENROLL, 'signup');
     const reminders = await list('Reminders', TIMERS, 'remind');
     // Phase 4's contacts exist from the start; they join their list only once its sequence listens.

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { findFreePort } from '../../src/embedded/ports.js';
 import { startEmbeddedPostgres } from '../../src/embedded/postgres.js';
 import { startEmbeddedTemporal } from '../../src/embedded/temporal.js';
+import { sql } from 'drizzle-orm';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import type { Db } from '../../src/db/client.js';
 import { createSendingConfig } from '../../src/db/repositories/sending-configs.js';
@@ -134,4 +135,24 @@ export function benchTidingsEnv(o: { databaseUrl: string; temporalAddress: strin
     RESEND_BASE_URL: o.fake.url,
     RATE_LIMIT_PER_MINUTE: '100000000',
   };
+}
+
+/**
+ * A list of `count` new subscribed contacts `<prefix><n>@example.com` (first name `<firstName> <n>`),
+ * optionally in one timezone, written set-based in three statements so seeding 100,000 takes seconds. Answers the list's id.
+ */
+export async function seedBenchList(
+  db: Db,
+  siteId: number,
+  o: { name: string; count: number; prefix: string; firstName: string; timezone?: string },
+): Promise<number> {
+  const [row] = (await db.execute<{ id: number }>(sql`insert into lists (site_id, name) values (${siteId}, ${o.name}) returning id`)).rows;
+  await db.execute(sql`
+    insert into contacts (site_id, email, first_name, status, timezone)
+    select ${siteId}, ${o.prefix} || g || '@example.com', ${`${o.firstName} `} || g, 'subscribed', ${o.timezone ?? null}::text
+    from generate_series(1, ${o.count}) g`);
+  await db.execute(sql`
+    insert into list_members (list_id, contact_id)
+    select ${row!.id}, id from contacts where site_id = ${siteId} and email like ${`${o.prefix}%`}`);
+  return row!.id;
 }
