@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { SecretBox } from '../src/crypto/secret-box.js';
 import type { Db } from '../src/db/client.js';
-import { getJourneyContact } from '../src/db/repositories/contacts.js';
+import { getJourneyContact, type JourneyContact } from '../src/db/repositories/contacts.js';
 import { stepEmailHadEvent } from '../src/db/repositories/email-events.js';
 import { lastSequenceEmailAt, mirrorEnrollment, recordEnrollmentStep } from '../src/db/repositories/enrollments.js';
 import { getAnyStepRow, getSequenceRow, listLiveSteps, sequenceSendingOptions } from '../src/db/repositories/sequences.js';
-import { findSendByKey, insertSend, reserveSendIds } from '../src/db/repositories/sends.js';
+import { findSendByKey, insertSend, reserveSendIds, type SendRow } from '../src/db/repositories/sends.js';
 import { getSite } from '../src/db/repositories/sites.js';
 import { isSuppressed } from '../src/db/repositories/suppressions.js';
 import { contactHasTag, contactTagNames } from '../src/db/repositories/tags.js';
@@ -13,6 +13,8 @@ import { getTemplate } from '../src/db/repositories/templates.js';
 import {
   ENROLLMENT_FAILURES,
   fieldConditionHolds,
+  sendHold,
+  type EmailStepOutcome,
   type EnrollmentCondition,
   type EnrollmentStatus,
   type SendCheck,
@@ -42,6 +44,15 @@ export interface EnrollmentDeps {
 /** The idempotency key of one step's email: held by the unique send column and passed to the provider. */
 export const enrollmentSendKey = (workflowId: string, stepId: number) => `enrollment:${workflowId}:${stepId}`;
 
+/** Whose email one step sends: the journey (its workflow and row), the step and the contact. */
+export interface StepTarget {
+  enrollmentId: number;
+  workflowId: string;
+  stepId: number;
+  contactId: number;
+  siteId: number;
+}
+
 /** Contact statuses that end an enrollment before its next email. */
 const EXIT_STATUSES = new Set(['unsubscribed', 'bounced', 'complained']);
 
@@ -62,6 +73,104 @@ export function createEnrollmentActivities(deps: EnrollmentDeps) {
     return settled({ id: sendId, status: result.status, error: result.error ?? null });
   }
 
+  /**
+   * Everything that may hold back or stop the next email, read at once: the contact's status,
+   * suppression and exit tags, the sequence's status and send window, and the frequency cap (the
+   * earliest instant, in workflow time, the site allows the next sequence email to this contact).
+   */
+  async function inspect(input: { siteId: number; sequenceId: number; contactId: number }): Promise<{ check: SendCheck; contact?: JourneyContact }> {
+    const [contact, sequence, site] = await Promise.all([
+      getJourneyContact(db, input.siteId, input.contactId),
+      getSequenceRow(db, input.siteId, input.sequenceId),
+      getSite(db, input.siteId),
+    ]);
+    const base = { sequenceStatus: sequence?.status ?? ('missing' as const), timeZone: contact?.timezone ?? null, sendWindow: sequence?.sendWindow ?? null };
+    if (!contact) return { check: { ...base, exit: 'contact_deleted', capAllowsAtMs: null } };
+    const exit = (reason: string) => ({ check: { ...base, exit: reason, capAllowsAtMs: null }, contact });
+    if (EXIT_STATUSES.has(contact.status)) return exit(contact.status);
+    if (await isSuppressed(db, input.siteId, contact.email)) return exit('suppressed');
+    const exitTags = sequence?.exitOn?.tags ?? [];
+    if (exitTags.length > 0) {
+      const has = new Set(await contactTagNames(db, contact.id));
+      const hit = exitTags.find((t) => has.has(t));
+      if (hit) return exit(`tag:${hit}`);
+    }
+    let capAllowsAtMs: number | null = null;
+    if (site && site.sendFrequencyCapDays > 0) {
+      const last = await lastSequenceEmailAt(db, contact.id);
+      capAllowsAtMs = frequencyCapAllowsAt(last ? last.getTime() : null, site.sendFrequencyCapDays);
+    }
+    return { check: { ...base, exit: null, capAllowsAtMs }, contact };
+  }
+
+  /**
+   * Sends one email step: reads the step's content now (so edits reach future sends), renders it for
+   * the contact, records the send under `enrollment:<workflowId>:<stepId>` (a retried activity finds
+   * the same row) and delivers it through the shared sending path with that key. The send id is
+   * reserved before rendering, so the stored HTML carries its own unsubscribe and tracking links; a
+   * retry delivers the row it finds as it was recorded.
+   */
+  async function sendStep(input: StepTarget, existing: SendRow | null | undefined, known?: JourneyContact): Promise<StepResult> {
+    const idempotencyKey = enrollmentSendKey(input.workflowId, input.stepId);
+    if (existing && existing.status !== 'queued') return settled(existing);
+    if (existing) return deliver(input, existing.id);
+
+    const step = await getAnyStepRow(db, input.siteId, input.stepId);
+    if (!step || step.deletedAt) return { outcome: 'skipped', error: 'step deleted' };
+    const [sequence, contact] = await Promise.all([sequenceSendingOptions(db, step.sequenceId), known ?? getJourneyContact(db, input.siteId, input.contactId)]);
+    if (!sequence || !contact) return { outcome: 'skipped', error: !contact ? 'contact deleted' : 'sequence deleted' };
+
+    let source: TemplateSource | null = null;
+    if (step.templateId !== null) {
+      const template = await getTemplate(db, input.siteId, step.templateId);
+      if (template) source = template;
+    }
+    if (!source && step.subject && step.html) source = { subject: step.subject, html: step.html, text: step.text };
+    if (!source) {
+      throw ApplicationFailure.create({
+        type: ENROLLMENT_FAILURES.stepNotSendable,
+        message: `Step ${step.id} has no subject and html nor an existing template`,
+        nonRetryable: true,
+      });
+    }
+    const [sendId] = await reserveSendIds(db, 1);
+    const sendLinks = links?.forSend({
+      siteId: input.siteId,
+      contactId: contact.id,
+      sendId: sendId!,
+      // A config deleted meanwhile fails at delivery; until then the defaults hold.
+      trackOpens: sequence.trackOpens ?? true,
+      trackClicks: sequence.trackClicks ?? true,
+    });
+    let content;
+    try {
+      const { id: _id, status: _status, ...fields } = contact;
+      content = composeSendContent(source, { contact: fields }, sendLinks);
+    } catch (err) {
+      if (!(err instanceof TemplateRenderError || err instanceof TemplateSyntaxError)) throw err;
+      throw ApplicationFailure.create({ type: ENROLLMENT_FAILURES.stepNotSendable, message: `Step ${step.id}: ${err.message}`, nonRetryable: true });
+    }
+
+    // A concurrent attempt that recorded the key first wins: its row (id and HTML) is the one delivered.
+    const { send } = await insertSend(db, {
+      id: sendId!,
+      siteId: input.siteId,
+      kind: 'sequence',
+      contactId: contact.id,
+      toEmail: contact.email,
+      ...content,
+      sendingConfigId: sequence.sendingConfigId,
+      templateId: step.templateId,
+      sequenceId: step.sequenceId,
+      stepId: step.id,
+      enrollmentId: input.workflowId,
+      workflowId: input.workflowId,
+      status: 'queued',
+      idempotencyKey,
+    });
+    return deliver(input, send.id);
+  }
+
   return {
     /** The sequence's status, exit rules and live steps in order, read fresh at every step boundary. */
     async loadSequenceSteps(input: { siteId: number; sequenceId: number }): Promise<SequenceSnapshot> {
@@ -75,101 +184,44 @@ export function createEnrollmentActivities(deps: EnrollmentDeps) {
     },
 
     /**
-     * Everything that may hold back or stop the next email, read at once: the contact's status,
-     * suppression and exit tags, the sequence's status and send window, and the frequency cap (the
-     * earliest instant, in workflow time, the site allows the next sequence email to this contact).
+     * Everything that may hold back or stop the next email, read at once (the workflow before
+     * PATCHES.emailStepActivity decides on it; later runs call {@link runEmailStep}).
      */
     async checkBeforeSend(input: { siteId: number; sequenceId: number; contactId: number }): Promise<SendCheck> {
-      const [contact, sequence, site] = await Promise.all([
-        getJourneyContact(db, input.siteId, input.contactId),
-        getSequenceRow(db, input.siteId, input.sequenceId),
-        getSite(db, input.siteId),
-      ]);
-      const base = { sequenceStatus: sequence?.status ?? ('missing' as const), timeZone: contact?.timezone ?? null, sendWindow: sequence?.sendWindow ?? null };
-      if (!contact) return { ...base, exit: 'contact_deleted', capAllowsAtMs: null };
-      if (EXIT_STATUSES.has(contact.status)) return { ...base, exit: contact.status, capAllowsAtMs: null };
-      if (await isSuppressed(db, input.siteId, contact.email)) return { ...base, exit: 'suppressed', capAllowsAtMs: null };
-      const exitTags = sequence?.exitOn?.tags ?? [];
-      if (exitTags.length > 0) {
-        const has = new Set(await contactTagNames(db, contact.id));
-        const hit = exitTags.find((t) => has.has(t));
-        if (hit) return { ...base, exit: `tag:${hit}`, capAllowsAtMs: null };
-      }
-      let capAllowsAtMs: number | null = null;
-      if (site && site.sendFrequencyCapDays > 0) {
-        const last = await lastSequenceEmailAt(db, contact.id);
-        capAllowsAtMs = frequencyCapAllowsAt(last ? last.getTime() : null, site.sendFrequencyCapDays);
-      }
-      return { ...base, exit: null, capAllowsAtMs };
+      return (await inspect(input)).check;
+    },
+
+    /** Sends one email step (the workflow before PATCHES.emailStepActivity; later runs call {@link runEmailStep}). */
+    async sendSequenceStep(input: StepTarget): Promise<StepResult> {
+      return sendStep(input, await findSendByKey(db, enrollmentSendKey(input.workflowId, input.stepId)));
     },
 
     /**
-     * Sends one email step: reads the step's content now (so edits reach future sends), renders it for
-     * the contact, records the send under `enrollment:<workflowId>:<stepId>` (a retried activity finds
-     * the same row) and delivers it through the shared sending path with that key. The send id is
-     * reserved before rendering, so the stored HTML carries its own unsubscribe and tracking links; a
-     * retry delivers the row it finds as it was recorded.
+     * One email step in one call: checks everything that may hold it back ({@link checkBeforeSend},
+     * decided by `sendHold` at the workflow's `nowMs`), then renders, records and delivers the send
+     * and records the step in enrollment_steps under the workflow's step counter. A retry that finds
+     * the send already recorded skips the checks and finishes that send, so an email the provider
+     * accepted is never held back or sent twice.
      */
-    async sendSequenceStep(input: { enrollmentId: number; workflowId: string; stepId: number; contactId: number; siteId: number }): Promise<StepResult> {
-      const idempotencyKey = enrollmentSendKey(input.workflowId, input.stepId);
-      const existing = await findSendByKey(db, idempotencyKey);
-      if (existing && existing.status !== 'queued') return settled(existing);
-      if (existing) return deliver(input, existing.id);
-
-      const step = await getAnyStepRow(db, input.siteId, input.stepId);
-      if (!step || step.deletedAt) return { outcome: 'skipped', error: 'step deleted' };
-      const [sequence, contact] = await Promise.all([sequenceSendingOptions(db, step.sequenceId), getJourneyContact(db, input.siteId, input.contactId)]);
-      if (!sequence || !contact) return { outcome: 'skipped', error: !contact ? 'contact deleted' : 'sequence deleted' };
-
-      let source: TemplateSource | null = null;
-      if (step.templateId !== null) {
-        const template = await getTemplate(db, input.siteId, step.templateId);
-        if (template) source = template;
+    async runEmailStep(input: StepTarget & { sequenceId: number; seq: number; nowMs: number }): Promise<EmailStepOutcome> {
+      const existing = await findSendByKey(db, enrollmentSendKey(input.workflowId, input.stepId));
+      let contact: JourneyContact | undefined;
+      if (!existing) {
+        const inspected = await inspect(input);
+        const hold = sendHold(inspected.check, input.nowMs);
+        if (hold) return hold;
+        contact = inspected.contact;
       }
-      if (!source && step.subject && step.html) source = { subject: step.subject, html: step.html, text: step.text };
-      if (!source) {
-        throw ApplicationFailure.create({
-          type: ENROLLMENT_FAILURES.stepNotSendable,
-          message: `Step ${step.id} has no subject and html nor an existing template`,
-          nonRetryable: true,
-        });
-      }
-      const [sendId] = await reserveSendIds(db, 1);
-      const sendLinks = links?.forSend({
-        siteId: input.siteId,
-        contactId: contact.id,
-        sendId: sendId!,
-        // A config deleted meanwhile fails at delivery; until then the defaults hold.
-        trackOpens: sequence.trackOpens ?? true,
-        trackClicks: sequence.trackClicks ?? true,
+      const result = await sendStep(input, existing, contact);
+      await recordEnrollmentStep(db, {
+        enrollmentId: input.enrollmentId,
+        seq: input.seq,
+        stepId: input.stepId,
+        outcome: result.outcome,
+        sendId: result.sendId ?? null,
+        at: new Date(input.nowMs),
       });
-      let content;
-      try {
-        const { id: _id, status: _status, ...fields } = contact;
-        content = composeSendContent(source, { contact: fields }, sendLinks);
-      } catch (err) {
-        if (!(err instanceof TemplateRenderError || err instanceof TemplateSyntaxError)) throw err;
-        throw ApplicationFailure.create({ type: ENROLLMENT_FAILURES.stepNotSendable, message: `Step ${step.id}: ${err.message}`, nonRetryable: true });
-      }
-
-      // A concurrent attempt that recorded the key first wins: its row (id and HTML) is the one delivered.
-      const { send } = await insertSend(db, {
-        id: sendId!,
-        siteId: input.siteId,
-        kind: 'sequence',
-        contactId: contact.id,
-        toEmail: contact.email,
-        ...content,
-        sendingConfigId: sequence.sendingConfigId,
-        templateId: step.templateId,
-        sequenceId: step.sequenceId,
-        stepId: step.id,
-        enrollmentId: input.workflowId,
-        workflowId: input.workflowId,
-        status: 'queued',
-        idempotencyKey,
-      });
-      return deliver(input, send.id);
+      return { kind: 'done', stepId: input.stepId, result };
     },
 
     /** Records that delivery of a step's send was given up (retries exhausted or a permanent failure). */

@@ -1,5 +1,6 @@
 import {
   ActivityFailure,
+  ApplicationFailure,
   condition,
   continueAsNew,
   log,
@@ -15,6 +16,7 @@ import {
   ENROLLMENT_FAILURES,
   HISTORY_TAIL,
   resolveStep,
+  type EmailStepOutcome,
   type EnrollmentCursor,
   type EnrollmentState,
   type EnrollmentStatus,
@@ -63,6 +65,32 @@ const delivery = proxyActivities<EnrollmentActivities>({
   },
 });
 
+// Since PATCHES.emailStepActivity: the whole email step (check, render, record, send) as one local
+// activity with the delivery retry policy, so a step costs no activity task and no extra workflow
+// task. A retry due within localRetryThreshold runs inside the same workflow task; a later one (a
+// 429's retry-after, the longer backoffs) waits on a durable timer. A worker that dies mid-step is
+// noticed by the workflow task timeout, and the retry finds the send under its idempotency key.
+const localEmailStep = proxyLocalActivities<EnrollmentActivities>({
+  startToCloseTimeout: '10 minutes',
+  localRetryThreshold: '10 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 12,
+    nonRetryableErrorTypes: [...PERMANENT_DELIVERY_FAILURES, ENROLLMENT_FAILURES.stepNotSendable],
+  },
+});
+
+/**
+ * Why a step's delivery was given up. A regular activity's last failure arrives wrapped in an
+ * ActivityFailure; a local activity's arrives as the ApplicationFailure it threw.
+ */
+function failureMessage(err: ActivityFailure | ApplicationFailure): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof Error ? cause.message : err.message;
+}
+
 /** While a sequence is paused the journey waits for the resume signal; this re-reads the status in case one was lost. */
 const PAUSED_RECHECK = '1 day';
 
@@ -78,6 +106,12 @@ const PATCHES = {
    * sleeping journey needs its next step time on the row): about half the history per step.
    */
   leanSteps: 'enrollment-lean-steps',
+  /**
+   * An email step is one local activity that checks, renders, records and sends (runEmailStep), and
+   * implies the two patches above, which runs that start with it no longer mark: one marker and one
+   * search-attribute upsert per run instead of three of each. A one-email journey is one workflow task.
+   */
+  emailStepActivity: 'enrollment-email-step-activity',
 } as const;
 
 interface Ending {
@@ -133,14 +167,16 @@ export async function enrollmentWorkflow(input: EnrollmentInput): Promise<Enroll
     history: [...history],
   });
 
-  if (!carry && patched(PATCHES.upsertSearchAttributes)) {
+  // Decided once per run, at its start: a run that began on older code keeps it to the end. The newest
+  // patch is asked first; a run that has it skips asking for the older ones (it has their behaviour).
+  const stepActivity = patched(PATCHES.emailStepActivity);
+  if (!carry && (stepActivity || patched(PATCHES.upsertSearchAttributes))) {
     const present = workflowInfo().typedSearchAttributes;
     const missing = enrollmentSearchAttributes(input).filter((pair) => present.get(pair.key) === undefined);
     if (missing.length > 0) upsertSearchAttributes(missing);
   }
 
-  // Decided once per run, at its start: a run that began on the older code keeps it to the end.
-  const lean = patched(PATCHES.leanSteps);
+  const lean = stepActivity || patched(PATCHES.leanSteps);
   const acts = lean ? localBookkeeping : remoteBookkeeping;
 
   setHandler(stateQuery, state);
@@ -174,13 +210,57 @@ export async function enrollmentWorkflow(input: EnrollmentInput): Promise<Enroll
     await acts.syncEnrollment({ enrollmentId: input.enrollmentId, currentStepId, nextStepAt: new Date(atMs).toISOString() });
   }
 
-  async function record(step: LiveStep, result: StepResult): Promise<void> {
-    const at = new Date(Date.now()).toISOString();
+  /** Adds a step's outcome to the history; writes it to enrollment_steps unless its activity did (`recordedAt`). */
+  async function record(step: LiveStep, result: StepResult, recordedAt?: string): Promise<void> {
+    const at = recordedAt ?? new Date(Date.now()).toISOString();
     const entry: HistoryEntry = { stepId: step.id, outcome: result.outcome, at, ...(result.sendId ? { sendId: result.sendId } : {}) };
     history.push(entry);
     if (history.length > HISTORY_TAIL) history.splice(0, history.length - HISTORY_TAIL);
     seq += 1;
-    await acts.recordEnrollmentStep({ enrollmentId: input.enrollmentId, seq, stepId: step.id, outcome: result.outcome, sendId: result.sendId ?? null, at });
+    if (recordedAt === undefined) {
+      await acts.recordEnrollmentStep({ enrollmentId: input.enrollmentId, seq, stepId: step.id, outcome: result.outcome, sendId: result.sendId ?? null, at });
+    }
+  }
+
+  /**
+   * An email step as one local activity (PATCHES.emailStepActivity): it answers that the email is
+   * held back (the journey ends, the sequence is paused, the cap or the window defers it) or sends it
+   * and records the step at `nowMs`. Null if the journey ended.
+   */
+  async function runEmailStep(step: LiveStep): Promise<{ result: StepResult; recordedAt?: string } | null> {
+    for (;;) {
+      const nowMs = Date.now();
+      const target = { enrollmentId: input.enrollmentId, workflowId: workflowInfo().workflowId, stepId: step.id, contactId: input.contactId, siteId: input.siteId };
+      let outcome: EmailStepOutcome;
+      try {
+        outcome = await localEmailStep.runEmailStep({ ...target, sequenceId: input.sequenceId, seq: seq + 1, nowMs });
+      } catch (err) {
+        if (!(err instanceof ActivityFailure || err instanceof ApplicationFailure)) throw err;
+        // Retries exhausted or a permanent failure: record it on the send and move on to the next step.
+        return { result: await acts.failSequenceStep({ workflowId: target.workflowId, stepId: step.id, reason: failureMessage(err) }) };
+      }
+      switch (outcome.kind) {
+        case 'done':
+          return { result: outcome.result, recordedAt: new Date(nowMs).toISOString() };
+        case 'exit':
+          end({ status: 'exited', reason: outcome.reason });
+          return null;
+        case 'paused':
+          // As in sendEmail: wakes on a resume signal (or a day later) and reads the status again.
+          await condition(() => ending !== null || sequenceSignal === 'active', PAUSED_RECHECK);
+          sequenceSignal = null;
+          if (ending) return null;
+          stepBeganAt = Date.now();
+          break;
+        case 'deferred':
+          log.info('send deferred', { stepId: step.id, until: new Date(outcome.untilMs).toISOString() });
+          await headFor(step.id, outcome.untilMs);
+          await sleepUntil(outcome.untilMs);
+          if (ending) return null;
+          stepBeganAt = outcome.untilMs;
+          break;
+      }
+    }
   }
 
   /** Waits until the email may go (contact, sequence status, frequency cap, send window), then sends it. Null if the journey ended. */
@@ -219,13 +299,17 @@ export async function enrollmentWorkflow(input: EnrollmentInput): Promise<Enroll
   }
 
   /** Runs one step; returns its result and where to go next (null: the journey is complete), or null if it ended. */
-  async function runStep(step: LiveStep, steps: LiveStep[]): Promise<{ result: StepResult; next: EnrollmentCursor | null } | null> {
+  async function runStep(step: LiveStep, steps: LiveStep[]): Promise<{ result: StepResult; next: EnrollmentCursor | null; recordedAt?: string } | null> {
     const after: EnrollmentCursor = { kind: 'after', stepId: step.id, position: step.position };
     const branch = (target: number | null): EnrollmentCursor | null =>
       target === null ? null : { kind: 'at', stepId: target, position: steps.find((s) => s.id === target)?.position ?? null };
 
     switch (step.type) {
       case 'email': {
+        if (stepActivity) {
+          const done = await runEmailStep(step);
+          return done && { ...done, next: after };
+        }
         const result = await sendEmail(step);
         return result && { result, next: after };
       }
@@ -287,7 +371,7 @@ export async function enrollmentWorkflow(input: EnrollmentInput): Promise<Enroll
     stepBeganAt = dueAt;
     const done = await runStep(step, snapshot.steps);
     if (!done) break;
-    await record(step, done.result);
+    await record(step, done.result, done.recordedAt);
     anchorAt = stepBeganAt;
     cursor = done.next;
     if (!cursor) break;

@@ -2,7 +2,7 @@
  * Shapes shared by the enrollment workflow, its activities and the API that reads its state. Pure
  * (workflows import it): plain data, no database types.
  */
-import type { SendWindow } from './send-window.js';
+import { nextSendTime, type SendWindow } from './send-window.js';
 
 /** Condition of a `condition` step (mirrors the `sequence_steps.condition` column). */
 export type EnrollmentCondition =
@@ -45,6 +45,25 @@ export interface SendCheck {
   /** Earliest instant (ms) the site's frequency cap allows the next sequence email; null = now. */
   capAllowsAtMs: number | null;
 }
+
+/**
+ * Why an email step cannot go out now, or null when it may: the journey ends (`exit`), waits for the
+ * sequence to resume (`paused`), or waits until `untilMs` for the frequency cap or the send window
+ * (deferred, never skipped). `nowMs` is workflow time, so time-skipping tests and replays agree.
+ */
+export type SendHold = { kind: 'exit'; reason: string } | { kind: 'paused' } | { kind: 'deferred'; untilMs: number };
+
+export function sendHold(check: SendCheck, nowMs: number): SendHold | null {
+  if (check.exit) return { kind: 'exit', reason: check.exit };
+  if (check.sequenceStatus === 'archived') return { kind: 'exit', reason: 'sequence_archived' };
+  if (check.sequenceStatus === 'missing') return { kind: 'exit', reason: 'sequence_deleted' };
+  if (check.sequenceStatus === 'paused') return { kind: 'paused' };
+  const allowedAt = nextSendTime(Math.max(nowMs, check.capAllowsAtMs ?? 0), check.sendWindow, check.timeZone);
+  return allowedAt <= nowMs ? null : { kind: 'deferred', untilMs: allowedAt };
+}
+
+/** What one email step's activity came to: held back (see {@link SendHold}), or done and recorded (its step named, for the Web UI). */
+export type EmailStepOutcome = SendHold | { kind: 'done'; stepId: number; result: StepResult };
 
 /** What one step came to, as recorded in `enrollment_steps.outcome`. */
 export type StepOutcome =

@@ -5,11 +5,21 @@ import { createSendingConfig } from '../../src/db/repositories/sending-configs.j
 import { createSite } from '../../src/db/repositories/sites.js';
 import { createMailers, type Mailers } from '../../src/mail/from-config.js';
 import { createLogger } from '../../src/logger.js';
-import { stateQuery, type EnrollmentCarry } from '../../workflows/enrollment.contract.js';
+import { contactEventSignal, stateQuery, type EnrollmentCarry } from '../../workflows/enrollment.contract.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { startFakeResend, type FakeResend } from '../helpers/fake-resend.js';
 import { createDevServerEnv } from '../helpers/temporal.js';
-import { createContact, createEnrollment, createSequence, enrollmentRow, mainWorker, recordedSteps, startEnrollment, type StepSpec } from './enrollment-fixtures.js';
+import {
+  createContact,
+  createEnrollment,
+  createSequence,
+  enrollmentRow,
+  eventually,
+  mainWorker,
+  recordedSteps,
+  startEnrollment,
+  type StepSpec,
+} from './enrollment-fixtures.js';
 
 let env: TestWorkflowEnvironment;
 let testDb: TestDb;
@@ -43,8 +53,15 @@ describe('enrollment workflow history', () => {
       fromEmail: 'hello@acme.test',
       credentials: { apiKey: fake.apiKey },
     });
+    // Lessons with a wait for the contact's `next` event between them. Steps that are due at once run
+    // in one workflow task (local activities), where the server cannot suggest continuing as new; the
+    // waits end each task, as the delays of a real journey do, and the events arrive as signals.
+    const LESSONS = 6;
     const steps: Record<string, StepSpec> = {};
-    for (let i = 1; i <= 8; i++) steps[`lesson${i}`] = { subject: `Lesson ${i}` };
+    for (let i = 1; i <= LESSONS; i++) {
+      steps[`lesson${i}`] = { subject: `Lesson ${i}` };
+      if (i < LESSONS) steps[`wait${i}`] = { type: 'wait_for_event', event: 'next', timeout: [1, 'weeks'], then: `lesson${i + 1}`, else: `lesson${i + 1}` };
+    }
     const { sequenceId, stepIds } = await createSequence(testDb.db, site.id, config.id, steps);
     const contact = await createContact(testDb.db, site.id, 'learner@example.com');
     const enrollment = await createEnrollment(testDb.db, site.id, sequenceId, contact);
@@ -52,6 +69,12 @@ describe('enrollment workflow history', () => {
 
     const { result, firstRunEnd, lastRunCarry, finalQuery } = await worker.runUntil(async () => {
       const handle = await startEnrollment(env.client, enrollment);
+      const latestRun = env.client.workflow.getHandle(enrollment.workflowId);
+      for (let i = 1; i < LESSONS; i++) {
+        // Only an event that arrives while the step waits counts: wait for the wait, then post it.
+        await eventually(async () => fake.emails.length === i && (await latestRun.query(stateQuery)).waitingFor === 'next');
+        await latestRun.signal(contactEventSignal, { name: 'next' });
+      }
       const result = await handle.result();
       const firstRun = await env.client.workflow.getHandle(enrollment.workflowId, handle.firstExecutionRunId).fetchHistory();
       const latest = env.client.workflow.getHandle(enrollment.workflowId);
@@ -67,12 +90,13 @@ describe('enrollment workflow history', () => {
 
     expect(firstRunEnd).toBe('continued-as-new');
     expect(lastRunCarry?.seq).toBeGreaterThan(0);
-    expect(fake.emails.map((e) => e.payload.subject)).toEqual(Object.keys(steps).map((_, i) => `Lesson ${i + 1}`));
-    expect(new Set(fake.emails.map((e) => e.idempotencyKey)).size).toBe(8);
+    expect(fake.emails.map((e) => e.payload.subject)).toEqual(Array.from({ length: LESSONS }, (_, i) => `Lesson ${i + 1}`));
+    expect(new Set(fake.emails.map((e) => e.idempotencyKey)).size).toBe(LESSONS);
     expect(result.status).toBe('completed');
     expect(result.history.map((h) => h.stepId)).toEqual(Object.values(stepIds));
+    expect(result.history.filter((h) => h.outcome === 'event_received')).toHaveLength(LESSONS - 1);
     expect(finalQuery).toEqual(result);
-    expect((await recordedSteps(testDb.db, enrollment.row.id)).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect((await recordedSteps(testDb.db, enrollment.row.id)).map((r) => r.seq)).toEqual(Array.from({ length: 2 * LESSONS - 1 }, (_, i) => i + 1));
     expect((await enrollmentRow(testDb.db, enrollment.row.id)).status).toBe('completed');
   });
 });

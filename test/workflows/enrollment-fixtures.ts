@@ -119,14 +119,25 @@ export async function mainWorker(env: TestWorkflowEnvironment, deps: { db: Db; l
 const tsMs = (ts: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(ts?.seconds ?? 0) * 1000 + Math.floor((ts?.nanos ?? 0) / 1e6);
 
 /**
- * When the server scheduled each step's send, read from the workflow's history (the server's clock,
- * which the time-skipping server moves forward): `{stepId, atMs}` in order, plus the start time.
+ * When each step's send happened, read from the workflow's history (the server's clock, which the
+ * time-skipping server moves forward): `{stepId, atMs}` in order, plus the start time. A run before
+ * the `enrollment-email-step-activity` patch schedules a `sendSequenceStep` activity; a later one
+ * records a `runEmailStep` local-activity marker whose result names the step it sent.
  */
 export async function sendTimeline(handle: WorkflowHandle): Promise<{ startedAtMs: number; sends: { stepId: number; atMs: number }[]; closedAtMs: number | null }> {
   const history = await handle.fetchHistory();
   const events = history.events ?? [];
   const sends: { stepId: number; atMs: number }[] = [];
   for (const event of events) {
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName === 'core_local_activity') {
+      const text = (key: string) => Buffer.from(marker.details?.[key]?.payloads?.[0]?.data ?? []).toString();
+      const data = JSON.parse(text('data') || '{}') as { activity_type?: string };
+      if (data.activity_type !== 'runEmailStep') continue;
+      const outcome = JSON.parse(text('result') || 'null') as { kind: string; stepId: number } | null;
+      if (outcome?.kind === 'done') sends.push({ stepId: outcome.stepId, atMs: tsMs(event.eventTime) });
+      continue;
+    }
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled?.activityType?.name !== 'sendSequenceStep') continue;
     const data = scheduled.input?.payloads?.[0]?.data;
