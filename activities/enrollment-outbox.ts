@@ -3,6 +3,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../src/db/client.js';
 import type { Logger } from '../src/logger.js';
 import { drainEnrollmentOutbox, type DrainResult } from '../src/services/enrollment-outbox.js';
+import { withHeartbeats } from './support.js';
+
+/** A drain starts up to 500 workflows; heartbeats let a killed worker's drain be retried in seconds. */
+const HEARTBEAT_EVERY_MS = 3_000;
 
 export interface EnrollmentOutboxActivityDeps {
   db: Db;
@@ -19,7 +23,8 @@ export function createEnrollmentOutboxActivities(deps: EnrollmentOutboxActivityD
         // Retryable: another worker of the namespace, built with a client, may take the next attempt.
         throw ApplicationFailure.retryable('this worker was built without a Temporal client, so it cannot start enrollments', 'NoTemporalClient');
       }
-      return drainEnrollmentOutbox({ db: deps.db, temporal: deps.temporal, logger: deps.logger }, { strandedAfterMs: input.strandedAfterMs });
+      const temporal = deps.temporal;
+      return withHeartbeats(HEARTBEAT_EVERY_MS, () => drainEnrollmentOutbox({ db: deps.db, temporal, logger: deps.logger }, { strandedAfterMs: input.strandedAfterMs }));
     },
   };
 }

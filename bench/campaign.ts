@@ -23,7 +23,7 @@ import { runMigrations } from '../src/db/migrate.js';
 import { ensureApiKey } from '../src/db/repositories/api-keys.js';
 import { ensureDefaultSite } from '../src/db/repositories/sites.js';
 import type { FakeResend } from '../test/helpers/fake-resend.js';
-import { benchTidingsEnv, fakeResendConfig, seedBenchList, type RoleProcess, spawnTidingsRole, startBenchServices } from './lib/services.js';
+import { benchTidingsEnv, fakeResendConfig, seedBenchList, type RoleProcess, spawnTidingsRole, startBenchServices, benchPgFsync } from './lib/services.js';
 import { machineInfo } from './lib/machine.js';
 import { writeResult } from './lib/results.js';
 
@@ -163,7 +163,7 @@ async function main() {
       machine,
       command: 'npm run bench:campaign',
       parameters: {
-        setup: 'embedded PostgreSQL (fsync off) + Temporal dev server (SQLite) + fake Resend on localhost; API and worker as separate processes',
+        setup: `embedded PostgreSQL (${benchPgFsync}) + Temporal dev server (SQLite) + fake Resend on localhost; API and worker as separate processes`,
         recipients: RECIPIENTS,
         throttledRecipients: THROTTLED_RECIPIENTS,
         maxPerSecond: MAX_PER_SECOND,

@@ -5,7 +5,7 @@
  *   npm run bench:engine-cost      (TRANSACTIONAL=200 ENROLL=400 TIMED=200 RECIPIENTS=2000 by default;
  *                                   PROFILE_DIR=<dir> keeps the .cpuprofile files)
  *
- * Starts a throwaway embedded PostgreSQL (fsync off) and Temporal dev server (SQLite, WAL), the fake
+ * Starts a throwaway embedded PostgreSQL (fsync on unless BENCH_PG_FSYNC=off) and Temporal dev server (SQLite, WAL), the fake
  * Resend server in this process, and Tidings as two processes like production (`src/main.ts` with
  * TIDINGS_ROLE=api and TIDINGS_ROLE=worker), both under `node --cpu-prof`. After a warm-up it measures,
  * one after another:
@@ -47,7 +47,7 @@ import { loadAverage, machineInfo } from './lib/machine.js';
 import { MAIN_THREAD, sleep, threadCpuMs, treeCpuMs } from './lib/proc.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { benchAborted, onCleanup, runBench, since, tempDir } from './lib/run.js';
-import { benchTidingsEnv, fakeResendConfig, seedBenchList, startManagedBenchServices, startManagedRole, waitForRole } from './lib/services.js';
+import { benchTidingsEnv, fakeResendConfig, seedBenchList, startManagedBenchServices, startManagedRole, waitForRole, benchPgFsync } from './lib/services.js';
 import { round, summarize } from './lib/stats.js';
 import {
   countWorkflowHistory,
@@ -376,9 +376,9 @@ async function main() {
   const oneStep = await sequenceOf('One step', [{ subject: 'Welcome', delayValue: 0 }]);
   await measure('sequence', async () => {
     const t = performance.now();
-    const answer = await api<{ enrolled: number }>('POST', `/sequences/${oneStep}/enroll`, { listId: lists.sequence });
+    const answer = await api<{ total: number }>('POST', `/sequences/${oneStep}/enroll`, { listId: lists.sequence });
     const enrollMs = since(t);
-    if (answer.enrolled !== ENROLL) throw new Error(`enrolled ${answer.enrolled} of ${ENROLL}`);
+    if (answer.total !== ENROLL) throw new Error(`staged ${answer.total} of ${ENROLL}`);
     await settled('sequence', 'journey', ENROLL, 1, 'enrollmentWorkflow', 5 * 60_000);
     return { emails: ENROLL, workflowIds: () => enrollmentIds(oneStep), extra: { journeys: ENROLL, enrollRequestMs: round(enrollMs) } };
   });
@@ -388,8 +388,8 @@ async function main() {
     { subject: 'One minute later', delayValue: 1 },
   ]);
   await measure('sequence_timer', async () => {
-    const answer = await api<{ enrolled: number }>('POST', `/sequences/${twoSteps}/enroll`, { listId: lists.timed });
-    if (answer.enrolled !== TIMED) throw new Error(`enrolled ${answer.enrolled} of ${TIMED}`);
+    const answer = await api<{ total: number }>('POST', `/sequences/${twoSteps}/enroll`, { listId: lists.timed });
+    if (answer.total !== TIMED) throw new Error(`staged ${answer.total} of ${TIMED}`);
     await settled('sequence with a timer', 'timed', TIMED, 2, 'enrollmentWorkflow', 6 * 60_000);
     return { emails: 2 * TIMED, workflowIds: () => enrollmentIds(twoSteps), extra: { journeys: TIMED, stepDelayMinutes: 1 } };
   });
@@ -468,7 +468,7 @@ async function main() {
       idleSeconds: IDLE_SECONDS,
       warmUp: `${WARM} transactional sends, ${WARM} one-step journeys and a ${WARM}-recipient campaign, not measured`,
       setup:
-        'embedded PostgreSQL (fsync off, pg_stat_statements) + Temporal dev server (SQLite, WAL) + fake Resend in the bench process, on localhost; ' +
+        `embedded PostgreSQL (${benchPgFsync}, pg_stat_statements) + Temporal dev server (SQLite, WAL) + fake Resend in the bench process, on localhost; ` +
         `API and worker as separate \`src/main.ts\` processes under \`node --cpu-prof\` (sampling every ${PROFILE_INTERVAL_US / 1000} ms); phases one after another; ` +
         'every email checked to arrive exactly once and every workflow of the path closed before a phase ends',
       notes: [

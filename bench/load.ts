@@ -4,7 +4,7 @@
  *   npm run bench:load      (DURATION=30 WARMUP=2 CONCURRENCY=50 TRACKING_CONCURRENCY=200 by default;
  *                            TARGETS=contact,bulk,click,send picks and orders the targets)
  *
- * Starts a throwaway embedded PostgreSQL (fsync off) and Temporal dev server (SQLite) and Tidings as
+ * Starts a throwaway embedded PostgreSQL (fsync on unless BENCH_PG_FSYNC=off) and Temporal dev server (SQLite) and Tidings as
  * two processes like production (`src/main.ts` with TIDINGS_ROLE=api and TIDINGS_ROLE=worker), with a
  * `log` sending config (no provider: what is measured is Tidings). Then autocannon drives, one target
  * at a time, for DURATION seconds after WARMUP unmeasured requests per client:
@@ -30,7 +30,7 @@ import { loadAverage, machineInfo } from './lib/machine.js';
 import { sleep } from './lib/proc.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { benchAborted, onCleanup, runBench, tempDir } from './lib/run.js';
-import { startManagedBenchServices, startManagedRole, waitForRole } from './lib/services.js';
+import { startManagedBenchServices, startManagedRole, waitForRole, benchPgFsync } from './lib/services.js';
 import { round } from './lib/stats.js';
 
 const DURATION = Number(process.env.DURATION ?? 30);
@@ -397,7 +397,7 @@ async function main() {
       clickTokens: CLICK_RECIPIENTS,
       generator: `autocannon ${autocannonVersion()} in the bench process (same cores as the API), keep-alive, no pipelining`,
       setup:
-        'embedded PostgreSQL (fsync off) + Temporal dev server (SQLite, WAL) on localhost; API and worker as separate `src/main.ts` ' +
+        `embedded PostgreSQL (${benchPgFsync}) + Temporal dev server (SQLite, WAL) on localhost; API and worker as separate \`src/main.ts\` ` +
         'processes (TIDINGS_ROLE=api / worker); log sending config; per-key API rate limit raised out of the way',
     },
     figures,

@@ -3,7 +3,7 @@
  *
  *   npm run bench:webhooks      (EVENTS=10000 CONCURRENCY=50 REPLAYS=2000 WARMUP_EVENTS=500 by default)
  *
- * Starts a throwaway embedded PostgreSQL (fsync off) and Temporal dev server (SQLite) and the Tidings
+ * Starts a throwaway embedded PostgreSQL (fsync on unless BENCH_PG_FSYNC=off) and Temporal dev server (SQLite) and the Tidings
  * API as its own `src/main.ts` process (TIDINGS_ROLE=api), like production. Seeds one site with a
  * Resend sending config that has a webhook secret, and contacts with one sent campaign email each
  * (a provider message id, as the campaign worker leaves them). Then autocannon posts Resend events to
@@ -35,7 +35,7 @@ import { campaigns, contacts, emailEvents, providerWebhookReceipts, sends } from
 import { loadAverage, machineInfo } from './lib/machine.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { benchAborted, onCleanup, runBench, tempDir } from './lib/run.js';
-import { startManagedBenchServices, startManagedRole, waitForRole } from './lib/services.js';
+import { startManagedBenchServices, startManagedRole, waitForRole, benchPgFsync } from './lib/services.js';
 import { round } from './lib/stats.js';
 
 const EVENTS = Number(process.env.EVENTS ?? 10_000);
@@ -301,7 +301,7 @@ async function main() {
       mix: 'per email: delivered (or a permanent bounce, 2%), opened 60%, clicked 30%, complained 0.5%; shuffled',
       generator: `autocannon ${version} in the bench process (same cores as the API), keep-alive, no pipelining; each request Svix-signed as it is built`,
       setup:
-        'embedded PostgreSQL (fsync off) + Temporal dev server (SQLite) on localhost; the API as a `src/main.ts` process (TIDINGS_ROLE=api); ' +
+        `embedded PostgreSQL (${benchPgFsync}) + Temporal dev server (SQLite) on localhost; the API as a \`src/main.ts\` process (TIDINGS_ROLE=api); ` +
         'one Resend sending config with a webhook secret; no outgoing webhook endpoints and no enrollments (no Temporal calls per event)',
     },
     figures,

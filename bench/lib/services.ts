@@ -20,6 +20,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * figures measured before issue 12 were: say so next to any figure measured that way.
  */
 export const benchPgDurable = process.env.BENCH_PG_FSYNC !== 'off';
+/** How the bench's PostgreSQL was run, for result files' setup lines. */
+export const benchPgFsync = benchPgDurable ? 'fsync on' : 'fsync off';
 
 /**
  * A throwaway embedded PostgreSQL (database `bench`) and Temporal dev server under `tmp`, and the fake

@@ -522,6 +522,36 @@ export const enrollments = pgTable(
 );
 
 /**
+ * A bulk enrollment (`POST /sequences/:id/enroll` with a list, tag or segment): the request stages one
+ * outbox row per member with the job's id and answers 202; the enrollment-outbox relay turns them into
+ * enrollments and starts their journeys in batches, counting each outcome here (`GET /enrollment-jobs/:id`).
+ */
+export const enrollmentJobs = pgTable(
+  'enrollment_jobs',
+  {
+    id: serial('id').primaryKey(),
+    siteId: siteIdColumn(),
+    sequenceId: sequenceIdColumn(),
+    /** Where the contacts came from: `list`, `tag` or `segment`, and its id. */
+    sourceKind: text('source_kind').notNull(),
+    sourceId: integer('source_id').notNull(),
+    /** Contacts staged (the source's members when the request was made). */
+    total: integer('total').notNull().default(0),
+    enrolled: integer('enrolled').notNull().default(0),
+    /** Enrolled contacts whose journey's workflow is started. */
+    started: integer('started').notNull().default(0),
+    alreadyActive: integer('already_active').notNull().default(0),
+    alreadyEnrolled: integer('already_enrolled').notNull().default(0),
+    /** Not subscribed or suppressed by the time their row was taken, or the sequence stopped being active. */
+    skipped: integer('skipped').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** When the last staged row was settled (null while running). */
+    completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('enrollment_jobs_sequence_idx').on(t.sequenceId)],
+);
+
+/**
  * The outbox of journeys to start. PostgreSQL itself writes a row (triggers on list_members and
  * contact_tags, migration 0006) in the transaction that adds a contact to a list or a tag, for every
  * active sequence whose list_add or tag_add trigger that is, whichever way the contact was added (API,
@@ -537,13 +567,19 @@ export const enrollmentOutbox = pgTable(
     siteId: siteIdColumn(),
     sequenceId: sequenceIdColumn(),
     contactId: contactIdColumn(),
-    /** `list_add`, `tag_add` (staged by PostgreSQL) or `api` (an enroll request). */
+    /** `list_add`, `tag_add` (staged by PostgreSQL), `api` (an enroll request) or `job` (a bulk enrollment). */
     source: text('source').notNull(),
+    /** The bulk enrollment that staged this row, whose counters its outcome updates. */
+    jobId: integer('job_id').references(() => enrollmentJobs.id, { onDelete: 'cascade' }),
     /** Set when the row became this enrollment; its workflow may not have started yet. */
     enrollmentId: integer('enrollment_id').references(() => enrollments.id, { onDelete: 'cascade' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (t) => [index('enrollment_outbox_contact_idx').on(t.contactId), index('enrollment_outbox_enrollment_idx').on(t.enrollmentId)],
+  (t) => [
+    index('enrollment_outbox_contact_idx').on(t.contactId),
+    index('enrollment_outbox_enrollment_idx').on(t.enrollmentId),
+    index('enrollment_outbox_job_idx').on(t.jobId),
+  ],
 );
 
 /** What happened at each step of an enrollment (sent, skipped, branch taken, timed out, ...). */

@@ -85,7 +85,7 @@ export async function drainEnrollmentOutbox(
       return { s, ok: false as const, err };
     }
   });
-  await settleOutboxRows(deps.db, outcomes.filter((o) => o.ok).map((o) => o.s.pendingId));
+  await settleOutboxRows(deps.db, outcomes.filter((o) => o.ok).map((o) => o.s));
   const failed = outcomes.filter((o) => !o.ok);
   if (failed.length) {
     deps.logger?.warn(

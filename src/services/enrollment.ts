@@ -1,10 +1,11 @@
 import { WorkflowNotFoundError, type Client, type SignalDefinition } from '@temporalio/client';
 import { AppError } from '../errors.js';
-import type { DbOrTx } from '../db/client.js';
+import type { Db, DbOrTx } from '../db/client.js';
+import { createEnrollmentJob, type EnrollmentJobRow, type EnrollmentJobSourceKind } from '../db/repositories/enrollment-jobs.js';
+import { workflowIds } from '../domain/ids.js';
 import {
   activeEnrollmentPage,
   activeEnrollmentsOfContact,
-  contactIdPage,
   findActiveEnrollment,
   markEnrollmentEnded,
   insertEnrollments,
@@ -19,6 +20,7 @@ import type { EnrollmentState } from '../domain/enrollment.js';
 import type { Logger } from '../logger.js';
 import { TASK_QUEUES } from '../temporal/task-queues.js';
 import type { enrollmentWorkflow } from '../../workflows/enrollment.js';
+import { drainNowSignal } from '../../workflows/enrollment-outbox.contract.js';
 import {
   ENROLLMENT_WORKFLOW,
   enrollmentSearchAttributes,
@@ -47,8 +49,8 @@ export interface EnrollResult {
 
 /** Workflow starts (and signals) in flight at once per request: enough to hide round trips, few enough not to flood the frontend. */
 const CONCURRENCY = 16;
-/** Contact ids per enrollment batch when a list, tag or segment is streamed. */
-export const ENROLL_PAGE = 500;
+/** Enrollments per page when every journey of a sequence is signalled. */
+const SIGNAL_PAGE = 500;
 /**
  * Deadline of one start or signal. A healthy frontend answers in milliseconds; without a deadline the
  * client keeps retrying an unreachable server for many seconds while the HTTP request hangs.
@@ -190,41 +192,27 @@ export async function enrollContacts(
   };
 }
 
-export interface EnrollCounts {
-  enrolled: number;
-  alreadyActive: number;
-  notFound: number;
-  alreadyEnrolled: number;
-  skipped: number;
-}
-
 /**
- * Enrolls every member of a list, tag or segment, streaming contact ids in keyset pages of
- * {@link ENROLL_PAGE}: each page is one {@link enrollContacts} call, so memory and every workflow
- * input stay small whatever the audience size. `onBatch` sees each page's result (for ids in small answers).
+ * Enrolls every member of a list, tag or segment as a job (`enrollment_jobs`): stages one outbox row
+ * per contact in one INSERT … SELECT and returns at once; the enrollment-outbox relay in the workers
+ * makes the enrollments and starts the journeys in batches, counting each outcome on the job. The
+ * relay is woken so it starts now rather than at its next interval; if the signal cannot be sent
+ * (Temporal down) the staged rows wait for it, durable. A segment is evaluated once, when the job is created.
  */
-export async function enrollSource(
-  deps: EnrollmentDeps,
-  input: { siteId: number; sequenceId: number; source: ContactSource },
-  onBatch?: (result: EnrollResult) => void,
-): Promise<EnrollCounts> {
-  const sequence = await activeSequence(deps.db, input.siteId, input.sequenceId);
-  const counts: EnrollCounts = { enrolled: 0, alreadyActive: 0, notFound: 0, alreadyEnrolled: 0, skipped: 0 };
-  let after = 0;
-  for (;;) {
-    const ids = await contactIdPage(deps.db, input.siteId, input.source, after, ENROLL_PAGE);
-    if (!ids.length) break;
-    const result = await enrollContacts(deps, { siteId: input.siteId, sequenceId: sequence.id, contactIds: ids, sequence });
-    counts.enrolled += result.enrolled.length;
-    counts.alreadyActive += result.alreadyActive.length;
-    counts.notFound += result.notFound.length;
-    counts.alreadyEnrolled += result.alreadyEnrolled.length;
-    counts.skipped += result.skipped.length;
-    onBatch?.(result);
-    if (ids.length < ENROLL_PAGE) break;
-    after = ids[ids.length - 1]!;
+export async function startBulkEnrollment(
+  deps: EnrollmentDeps & { db: Db },
+  input: { siteId: number; sequenceId: number; sourceKind: EnrollmentJobSourceKind; sourceId: number; source: ContactSource },
+): Promise<EnrollmentJobRow> {
+  await activeSequence(deps.db, input.siteId, input.sequenceId);
+  const job = await createEnrollmentJob(deps.db, input);
+  if (job.completedAt === null) {
+    // Not awaited: the answer never waits on Temporal (with it down, the signal would hold the request
+    // for its whole deadline), and a lost signal only means the relay's next interval.
+    void withDeadline(deps.temporal, () => deps.temporal.workflow.getHandle(workflowIds.enrollmentOutbox()).signal(drainNowSignal)).catch((err: unknown) =>
+      deps.logger?.warn({ err, jobId: job.id }, 'could not wake the enrollment-outbox relay; it drains the job at its next interval'),
+    );
   }
-  return counts;
+  return job;
 }
 
 /**
@@ -250,11 +238,11 @@ export async function signalSequenceStatus(deps: EnrollmentDeps, sequenceId: num
   let after = 0;
   let signalled = 0;
   for (;;) {
-    const page = await activeEnrollmentPage(deps.db, sequenceId, after, ENROLL_PAGE);
+    const page = await activeEnrollmentPage(deps.db, sequenceId, after, SIGNAL_PAGE);
     if (!page.length) break;
     const sent = await mapLimit(page, CONCURRENCY, (e) => signalEnrollment(deps.temporal, e.workflowId, 'sequenceStatusChanged', { status }));
     signalled += sent.filter(Boolean).length;
-    if (page.length < ENROLL_PAGE) break;
+    if (page.length < SIGNAL_PAGE) break;
     after = page[page.length - 1]!.id;
   }
   return signalled;

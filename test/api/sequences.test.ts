@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactEvents, emailEvents, enrollmentSteps, enrollments, enrollmentOutbox, segments, sends, sequenceSteps } from '../../src/db/schema.js';
+import { enrollStagedTriggers } from '../../src/db/repositories/enrollment-outbox.js';
 import { startTestApi, type TestApi } from './support.js';
 
 // Temporal is unreachable in these tests: everything here either never needs it or is about what
@@ -54,6 +55,14 @@ async function insertEnrollment(sequenceId: number, contactId: number, status: '
     .values({ siteId: api.siteA.id, sequenceId, contactId, run, status, workflowId: `enrollment:${sequenceId}:${contactId}${run > 1 ? `:${run}` : ''}` })
     .returning();
   return row!;
+}
+
+/**
+ * What the enrollment-outbox relay does before it starts workflows: turns every staged row into an
+ * enrollment or sets it aside, counting each on its job (none here needs a workflow start).
+ */
+async function drainStagedRows(): Promise<void> {
+  while ((await enrollStagedTriggers(api.db, { limit: 500 })).claimed > 0);
 }
 
 const welcome = { subject: 'Welcome!', html: '<p>Hi {{ firstName | default: "there" }}</p>', delayValue: 0, delayUnit: 'minutes' };
@@ -320,7 +329,7 @@ describe('enrollment without Temporal', () => {
     expect(rows).toHaveLength(1);
   });
 
-  it('streams a segment’s and a tag’s contacts through the same checks', async () => {
+  it('enrolls a segment’s and a tag’s contacts as jobs, through the same checks', async () => {
     const seq = await createSequence();
     const active = await createContact('segment-active@example.com', { tags: ['seg-test'] });
     const gone = await createContact('segment-gone@example.com', { status: 'bounced', tags: ['seg-test'] });
@@ -331,16 +340,29 @@ describe('enrollment without Temporal', () => {
       .values({ siteId: api.siteA.id, name: 'S', rules: { operator: 'AND', conditions: [{ type: 'attribute', field: 'email', op: 'starts_with', value: 'segment-' }] } })
       .returning();
     const bySegment = await api.call('POST', `/api/v1/sequences/${seq.id}/enroll`, { body: { segmentId: segment!.id } });
-    expect(bySegment.status, bySegment.text).toBe(200);
-    expect(bySegment.body.data).toMatchObject({ enrolled: 0, alreadyActive: 1, skipped: 1, ids: { alreadyActive: [active], skipped: [{ contactId: gone, reason: 'bounced' }] } });
+    expect(bySegment.status, bySegment.text).toBe(202);
+    expect(bySegment.headers.get('location')).toBe(`/api/v1/enrollment-jobs/${bySegment.body.data.id}`);
+    expect(bySegment.body.data).toMatchObject({ sequenceId: seq.id, source: { kind: 'segment', id: segment!.id }, status: 'running', total: 2, enrolled: 0, progress: 0 });
+    await drainStagedRows();
+    const segmentJob = await api.call('GET', `/api/v1/enrollment-jobs/${bySegment.body.data.id}`);
+    expect(segmentJob.body.data).toMatchObject({ status: 'completed', total: 2, enrolled: 0, started: 0, alreadyActive: 1, skipped: 1, notFound: 0, progress: 1 });
+    expect(segmentJob.body.data.completedAt).not.toBeNull();
+    // The bounced contact was set aside, the active one not enrolled twice.
+    const rows = await api.db.select().from(enrollments).where(eq(enrollments.sequenceId, seq.id));
+    expect(rows.map((r) => r.contactId)).toEqual([active]);
+    expect(rows.some((r) => r.contactId === gone)).toBe(false);
 
     const tag = (await api.call('GET', '/api/v1/tags?limit=100')).body.data.find((t: Json) => t.name === 'seg-test');
     const byTag = await api.call('POST', `/api/v1/sequences/${seq.id}/enroll`, { body: { tagId: tag.id } });
-    expect(byTag.body.data).toMatchObject({ enrolled: 0, alreadyActive: 1, skipped: 1 });
+    expect(byTag.status).toBe(202);
+    await drainStagedRows();
+    expect((await api.call('GET', `/api/v1/enrollment-jobs/${byTag.body.data.id}`)).body.data).toMatchObject({ status: 'completed', alreadyActive: 1, skipped: 1 });
     expect((await api.call('POST', `/api/v1/sequences/${seq.id}/enroll`, { body: { segmentId: 999999 } })).status).toBe(404);
+    // Another site's key sees no job of this one.
+    expect((await api.call('GET', `/api/v1/enrollment-jobs/${byTag.body.data.id}`, { key: api.siteB.key })).status).toBe(404);
   });
 
-  it('pages through a list larger than one batch and answers with counts only beyond 1,000 contacts', async () => {
+  it('stages a list larger than one batch as one job at once, and the job counts every member once drained', async () => {
     const seq = await createSequence();
     const list = await api.call('POST', '/api/v1/lists', { body: { name: 'Big list' } });
     const listId = list.body.data.id;
@@ -350,8 +372,12 @@ describe('enrollment without Temporal', () => {
       expect((await api.call('POST', '/api/v1/contacts/bulk', { body: { contacts: chunk } })).status).toBe(200);
     }
     const res = await api.call('POST', `/api/v1/sequences/${seq.id}/enroll`, { body: { listId } });
-    expect(res.status).toBe(200);
-    expect(res.body.data).toEqual({ enrolled: 0, alreadyActive: 0, alreadyEnrolled: 0, notFound: 0, skipped: 1100 });
+    expect(res.status).toBe(202);
+    expect(res.body.data).toMatchObject({ status: 'running', total: 1100, progress: 0 });
+    // A second drain takes over from where the first stopped: the batches are disjoint.
+    await drainStagedRows();
+    const job = await api.call('GET', `/api/v1/enrollment-jobs/${res.body.data.id}`);
+    expect(job.body.data).toMatchObject({ status: 'completed', total: 1100, enrolled: 0, started: 0, alreadyActive: 0, alreadyEnrolled: 0, notFound: 0, skipped: 1100, progress: 1 });
   });
 
   it('replays the first answer for a retried enroll with the same Idempotency-Key', async () => {

@@ -83,6 +83,14 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   }
 }
 
+/** Follows a bulk enrollment job (as a client would) until it reports completed; answers its last state. */
+async function jobCompleted(jobId: number): Promise<Json> {
+  return until(`enrollment job ${jobId} to complete`, async () => {
+    const job = (await call('GET', `/enrollment-jobs/${jobId}`)).body.data;
+    return job.status === 'completed' && job;
+  }, 120_000);
+}
+
 const emailsTo = (address: string) => resend.emails.filter((e) => [e.payload.to].flat().includes(address));
 
 /** The seed's onboarding flow, created with the seed's exact calls. */
@@ -210,7 +218,7 @@ describe('sequences end to end (API + worker + Temporal dev server + fake Resend
     await until('the second run’s welcome email', async () => emailsTo('again@example.com').length === 3);
   });
 
-  it('enrolls a list of 300 contacts in streamed batches and every one gets the first email', { timeout: 240_000 }, async () => {
+  it('enrolls a list of 300 contacts as a job whose progress reaches completed, and every one gets the first email', { timeout: 240_000 }, async () => {
     const list = await call('POST', '/lists', { name: 'Three hundred' });
     const emails = Array.from({ length: 300 }, (_, i) => `member${i}@example.com`);
     const bulk = await call('POST', '/contacts/bulk', { contacts: emails.map((email) => ({ email, lists: [list.body.data.id] })) });
@@ -218,8 +226,10 @@ describe('sequences end to end (API + worker + Temporal dev server + fake Resend
     const sequenceId = await seedSequence();
 
     const res = await call('POST', `/sequences/${sequenceId}/enroll`, { listId: list.body.data.id });
-    expect(res.status).toBe(200);
-    expect(res.body.data).toMatchObject({ enrolled: 300, alreadyActive: 0, notFound: 0, skipped: 0 });
+    expect(res.status).toBe(202);
+    expect(res.body.data).toMatchObject({ status: 'running', total: 300 });
+    const job = await jobCompleted(res.body.data.id);
+    expect(job).toMatchObject({ total: 300, enrolled: 300, started: 300, alreadyActive: 0, notFound: 0, skipped: 0, progress: 1 });
 
     await until('300 welcome emails', async () => new Set(resend.emails.map((e) => [e.payload.to].flat()[0])).size >= 300, 200_000);
     expect(new Set(resend.emails.map((e) => [e.payload.to].flat()[0]))).toEqual(new Set(emails));
@@ -291,7 +301,8 @@ describe('sequences end to end (API + worker + Temporal dev server + fake Resend
     await contact('regular@example.com', { customFields: { tier: 'free' } });
     const sequenceId = await seedSequence();
     const res = await call('POST', `/sequences/${sequenceId}/enroll`, { segmentId: segment.body.data.id });
-    expect(res.body.data).toMatchObject({ enrolled: 2, alreadyActive: 0 });
+    expect(res.status).toBe(202);
+    expect(await jobCompleted(res.body.data.id)).toMatchObject({ total: 2, enrolled: 2, started: 2, alreadyActive: 0 });
     await until('both VIP emails', async () => emailsTo('vip1@example.com').length > 0 && emailsTo('vip2@example.com').length > 0);
     expect(emailsTo('regular@example.com')).toEqual([]);
   });

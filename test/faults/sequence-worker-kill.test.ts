@@ -3,9 +3,11 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { exactlyOnceViolations, log, seededRandom, seedAudience, useRig, waitFor, type Json, type Rig, type WorkerProcess } from './rig.js';
 
-// 2,000 running sequences (a welcome email at once, a follow-up one minute later) while the worker
-// process is SIGKILLed at random points: during the welcome emails, while journeys sleep or send the
-// follow-up. Timers and state live in Temporal and PostgreSQL, so a new worker process carries on.
+// A list of 2,000 enrolled as one bulk enrollment job (a welcome email at once, a follow-up one minute
+// later) while the worker process is SIGKILLed at random points: while the job's relay is still
+// making enrollments and starting journeys and the welcome emails go out, then while journeys sleep or
+// send the follow-up. The staged rows, timers and state live in PostgreSQL and Temporal, so a new
+// worker process carries on: every contact enrolled once, one email per step each.
 
 const TOTAL = 2_000;
 const STEPS = [
@@ -19,7 +21,7 @@ useRig((started) => (rig = started));
 const emailsWithSubject = (subject: string) => rig.fake.emails.filter((e) => e.payload.subject === subject).length;
 
 describe('sequences while the worker is killed', () => {
-  it('completes 2,000 two-step journeys with exactly one email per step although the worker process is SIGKILLed at random points', async () => {
+  it('enrolls a 2,000-contact list once and completes every two-step journey with exactly one email per step although the worker process is SIGKILLed at random points', async () => {
     const random = seededRandom('sequence worker kills');
 
     const { listId, addresses } = await seedAudience(rig, TOTAL, 'journey');
@@ -32,30 +34,31 @@ describe('sequences while the worker is killed', () => {
     }
 
     let worker: WorkerProcess = await rig.startWorker();
-    // The API enrolls the list in pages while the worker already sends; the answer comes at the end.
-    const enrolled = rig.call('POST', `/sequences/${sequenceId}/enroll`, { body: { listId } });
+    // The request stages the list and answers at once; the relay in the worker enrolls and starts.
+    const answer = await rig.call('POST', `/sequences/${sequenceId}/enroll`, { body: { listId } });
+    expect(answer.status, answer.text).toBe(202);
+    expect(answer.body.data).toMatchObject({ status: 'running', total: TOTAL });
+    const job = async () => (await rig.call('GET', `/enrollment-jobs/${answer.body.data.id}`)).body.data as Json;
 
-    // Two kills (each costs the journeys in flight a heartbeat or workflow-task timeout, and 2,000
-    // journeys already fill both cores): a random while into the welcome emails, and a random while
-    // after the first follow-up went out.
+    // Two kills (each costs the work in flight a heartbeat or workflow-task timeout, and 2,000 journeys
+    // already fill both cores): a random while after the job started its first journeys, before it
+    // started them all, and a random while after the first follow-up went out.
     const accepted = () => rig.fake.emails.length;
     const done = () => accepted() >= TOTAL * STEPS.length;
     for (let n = 1; n <= 2; n++) {
-      const ready = n === 1 ? () => accepted() > 0 : () => emailsWithSubject(STEPS[1]!.subject) > 0 || done();
-      await waitFor(`progress before kill ${n}`, async () => ready(), 300_000, 100);
-      const delayMs = random.between(500, n === 1 ? 10_000 : 5_000);
+      const ready = n === 1 ? async () => (await job()).started > 0 : async () => emailsWithSubject(STEPS[1]!.subject) > 0 || done();
+      await waitFor(`progress before kill ${n}`, ready, 300_000, 100);
+      const delayMs = random.between(200, n === 1 ? 2_000 : 5_000);
       await sleep(delayMs);
       const counts = `${emailsWithSubject(STEPS[0]!.subject)} welcome, ${emailsWithSubject(STEPS[1]!.subject)} follow-up emails`;
       const midway = !done();
+      const { started } = await job();
       await worker.kill();
-      log(`worker ${n} SIGKILLed ${delayMs} ms after progress; ${counts}${midway ? '' : ' (all sent already)'}`);
+      log(`worker ${n} SIGKILLed ${delayMs} ms after progress; job: ${started} of ${TOTAL} journeys started; ${counts}${midway ? '' : ' (all sent already)'}`);
       expect(midway, 'the kill happened while journeys were still running').toBe(true);
+      if (n === 1) expect(started, 'the first kill happened while the bulk enrollment was starting journeys').toBeLessThan(TOTAL);
       worker = await rig.startWorker();
     }
-
-    const answer = await enrolled;
-    expect(answer.status, answer.text).toBe(200);
-    expect(answer.body.data).toMatchObject({ enrolled: TOTAL });
 
     const statusCounts = async () => {
       const rows = await rig.db.execute<{ status: string; n: number }>(
@@ -81,6 +84,8 @@ describe('sequences while the worker is killed', () => {
       throw new Error(`${err.message}: enrollments ${JSON.stringify(last)}, ${accepted()} emails accepted\nworker output (tail):\n${worker.output().slice(-6_000)}`);
     });
     log(`all ${TOTAL} journeys completed; ${accepted()} emails accepted`);
+    // The job counted every contact once: all enrolled and started, nothing set aside.
+    expect(await job()).toMatchObject({ status: 'completed', total: TOTAL, enrolled: TOTAL, started: TOTAL, alreadyActive: 0, skipped: 0, notFound: 0, progress: 1 });
     expect(worker.child.exitCode, 'the last worker is still running').toBeNull();
 
     // Every journey: completed, two steps recorded as sent, two send rows sent.

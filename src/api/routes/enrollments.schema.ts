@@ -4,8 +4,6 @@ import { IdParams, idParam, PaginationQuery, siteIdField } from '../validation.j
 
 export const ENROLLMENT_STATUSES = ['active', 'completed', 'exited', 'unenrolled', 'failed'] as const;
 export const ENROLL_IDS_MAX = 1000;
-/** Answers list the contact ids of each outcome up to this many contacts; beyond, counts only. */
-export const ENROLL_IDS_IN_ANSWER = 1000;
 
 const timestamp = z.iso.datetime().meta({ example: '2025-01-31T12:00:00.000Z' });
 
@@ -20,9 +18,9 @@ export const EnrollBody = z
       .min(1, { error: 'send at least one contact id' })
       .max(ENROLL_IDS_MAX, { error: `at most ${ENROLL_IDS_MAX} contact ids per request; enroll a list or tag for more` })
       .optional(),
-    listId: idParam.optional().meta({ description: 'Every member of this list (streamed in batches).' }),
-    tagId: idParam.optional().meta({ description: 'Every contact with this tag (streamed in batches).' }),
-    segmentId: idParam.optional().meta({ description: 'Every contact matching this segment now (streamed in batches).' }),
+    listId: idParam.optional().meta({ description: 'Every member of this list: a bulk enrollment job (202).' }),
+    tagId: idParam.optional().meta({ description: 'Every contact with this tag: a bulk enrollment job (202).' }),
+    segmentId: idParam.optional().meta({ description: 'Every contact matching this segment now: a bulk enrollment job (202).' }),
   })
   .refine((b) => SOURCES.filter((k) => b[k] !== undefined).length === 1, {
     error: 'send exactly one of contactId, contactIds, listId, tagId or segmentId',
@@ -48,10 +46,28 @@ export const EnrollResult = z
         notFound: ids,
         skipped: z.array(z.object({ contactId: z.int(), reason: z.enum(['unsubscribed', 'bounced', 'complained', 'suppressed']) })),
       })
-      .optional()
-      .meta({ description: `The contact ids behind each count, for requests of up to ${ENROLL_IDS_IN_ANSWER} contacts.` }),
+      .meta({ description: 'The contact ids behind each count.' }),
   })
   .meta({ id: 'EnrollResult' });
+
+export const EnrollmentJob = z
+  .object({
+    id: z.int(),
+    sequenceId: z.int(),
+    source: z.object({ kind: z.enum(['list', 'tag', 'segment']), id: z.int() }),
+    status: z.enum(['running', 'completed']),
+    total: z.int().meta({ description: 'Contacts of the source when the job was created (a segment is evaluated then).' }),
+    enrolled: z.int().meta({ description: 'Enrollments made so far.' }),
+    started: z.int().meta({ description: 'Enrollments whose journey (workflow) has started.' }),
+    alreadyActive: z.int().meta({ description: 'Already in an active journey of this sequence; not duplicated.' }),
+    alreadyEnrolled: z.int().meta({ description: 'Finished a journey before and the sequence does not allow re-enrollment.' }),
+    skipped: z.int().meta({ description: 'Not subscribed or suppressed when their turn came, or the sequence was no longer active.' }),
+    notFound: z.int().meta({ description: 'Once completed: contacts deleted before their turn.' }),
+    progress: z.number().min(0).max(1).meta({ description: 'Share of the contacts settled: journey started, or set aside with a reason.' }),
+    createdAt: timestamp,
+    completedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'EnrollmentJob' });
 
 const HistoryEntry = z.object({ stepId: z.int(), outcome: z.string(), sendId: z.int().nullable(), at: timestamp });
 
@@ -98,11 +114,27 @@ registerApiPath({
   tags,
   summary: 'Enroll contacts',
   description:
-    'One contact, up to 1,000 ids, or every member of a list, tag or segment (read in pages of 500, each page one batch of workflow starts). ' +
-    'Only subscribed, unsuppressed contacts are enrolled; the answer counts every outcome. If Temporal is unreachable the answer is 503 ' +
-    'and repeating the request (same Idempotency-Key or not) enrolls whoever is missing, never anyone twice.',
+    'One contact or up to 1,000 ids: enrolled before the answer (200), which counts every outcome with the contact ids; if Temporal is ' +
+    'unreachable the answer is 503 and repeating the request (same Idempotency-Key or not) enrolls whoever is missing, never anyone twice. ' +
+    'Every member of a list, tag or segment: a bulk enrollment job (202, `Location: /api/v1/enrollment-jobs/{jobId}`). The members are ' +
+    'staged in one statement before the answer; the workers enroll them and start their journeys in batches, and ' +
+    '`GET /enrollment-jobs/{id}` reports the progress. Only subscribed, unsuppressed contacts are enrolled.',
   request: { params: IdParams, headers: idempotencyHeader, body: body(EnrollBody) },
-  responses: { 200: ok(dataOf(EnrollResult), 'What happened to each contact.'), ...notFound, ...notActive },
+  responses: {
+    200: ok(dataOf(EnrollResult), 'Contacts by id: what happened to each.'),
+    202: ok(dataOf(EnrollmentJob), 'A list, tag or segment: the job that enrolls its members.'),
+    ...notFound,
+    ...notActive,
+  },
+});
+registerApiPath({
+  method: 'get',
+  path: '/api/v1/enrollment-jobs/{id}',
+  tags,
+  summary: 'Progress of a bulk enrollment',
+  description: 'Counts of a list, tag or segment enrollment as the workers carry it out; `status` turns `completed` when every contact is settled.',
+  request: { params: IdParams },
+  responses: { 200: ok(dataOf(EnrollmentJob), 'The job.'), ...notFound },
 });
 registerApiPath({
   method: 'post',

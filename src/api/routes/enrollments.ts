@@ -9,38 +9,44 @@ import {
 import { assertListsOfSite } from '../../db/repositories/lists.js';
 import { getSequenceRow } from '../../db/repositories/sequences.js';
 import { getSegmentRules, segmentContactsSql } from '../../db/segments.js';
-import { enrollContacts, enrollmentLiveState, enrollSource, unenrollContact, type EnrollResult } from '../../services/enrollment.js';
+import { getEnrollmentJob, type EnrollmentJobRow, type EnrollmentJobSourceKind } from '../../db/repositories/enrollment-jobs.js';
+import { enrollContacts, enrollmentLiveState, startBulkEnrollment, unenrollContact } from '../../services/enrollment.js';
 import { getTag } from '../../db/repositories/tags.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { idempotent } from '../middleware/idempotency.js';
 import { IdParams, parseBody, parseParams, parseQuery } from '../validation.js';
-import { ENROLL_IDS_IN_ANSWER, EnrollBody, EnrollmentListQuery, UnenrollBody } from './enrollments.schema.js';
-
-/** Accumulates batch results into the answer: counts always, ids while the request is small. */
-function collector() {
-  const ids = { enrolled: [] as number[], alreadyActive: [] as number[], alreadyEnrolled: [] as number[], notFound: [] as number[], skipped: [] as EnrollResult['skipped'] };
-  let seen = 0;
-  return {
-    add(r: EnrollResult) {
-      ids.enrolled.push(...r.enrolled);
-      ids.alreadyActive.push(...r.alreadyActive);
-      ids.alreadyEnrolled.push(...r.alreadyEnrolled);
-      ids.notFound.push(...r.notFound);
-      ids.skipped.push(...r.skipped);
-      seen += r.enrolled.length + r.alreadyActive.length + r.alreadyEnrolled.length + r.notFound.length + r.skipped.length;
-      // Past the threshold the ids are dropped: a 100,000-member list answers with counts only.
-      if (seen > ENROLL_IDS_IN_ANSWER) for (const list of Object.values(ids)) list.length = 0;
-    },
-    answer(counts: { enrolled: number; alreadyActive: number; alreadyEnrolled: number; notFound: number; skipped: number }) {
-      return { ...counts, ...(seen <= ENROLL_IDS_IN_ANSWER ? { ids } : {}) };
-    },
-  };
-}
+import { EnrollBody, EnrollmentListQuery, UnenrollBody } from './enrollments.schema.js';
 
 function iso(d: Date | null): string | null {
   return d ? d.toISOString() : null;
+}
+
+/**
+ * A bulk enrollment as the API shows it. `progress` is the share of its contacts settled (journey
+ * started, or set aside with a reason); once completed, contacts deleted before their turn count as `notFound`.
+ */
+function enrollmentJobView(job: EnrollmentJobRow) {
+  const completed = job.completedAt !== null;
+  const settled = job.started + job.alreadyActive + job.alreadyEnrolled + job.skipped;
+  const decided = job.enrolled + job.alreadyActive + job.alreadyEnrolled + job.skipped;
+  return {
+    id: job.id,
+    sequenceId: job.sequenceId,
+    source: { kind: job.sourceKind, id: job.sourceId },
+    status: completed ? ('completed' as const) : ('running' as const),
+    total: job.total,
+    enrolled: job.enrolled,
+    started: job.started,
+    alreadyActive: job.alreadyActive,
+    alreadyEnrolled: job.alreadyEnrolled,
+    skipped: job.skipped,
+    notFound: completed ? Math.max(0, job.total - decided) : 0,
+    progress: completed || job.total === 0 ? 1 : Math.min(1, settled / job.total),
+    createdAt: job.createdAt.toISOString(),
+    completedAt: iso(job.completedAt),
+  };
 }
 
 /** Enrollment, unenrollment and the live state of a journey. */
@@ -52,10 +58,8 @@ export function enrollmentsRouter({ db, temporal }: AppDeps): Router {
     const { siteId: _s, ...input } = parseBody(req, EnrollBody);
     const siteId = siteIdOf(req);
     const deps = { db, temporal, logger: req.log };
-    const out = collector();
     if (input.contactId !== undefined || input.contactIds !== undefined) {
       const r = await enrollContacts(deps, { siteId, sequenceId: id, contactIds: input.contactIds ?? [input.contactId!] });
-      out.add(r);
       const counts = {
         enrolled: r.enrolled.length,
         alreadyActive: r.alreadyActive.length,
@@ -64,25 +68,35 @@ export function enrollmentsRouter({ db, temporal }: AppDeps): Router {
         skipped: r.skipped.length,
       };
       req.log.info({ sequenceId: id, ...counts }, 'contacts enrolled');
-      sendData(res, out.answer(counts));
+      sendData(res, { ...counts, ids: r });
       return;
     }
+    // A list, tag or segment: a job that the workers carry out (202), followed at GET /enrollment-jobs/:id.
     if (!(await getSequenceRow(db, siteId, id))) throw AppError.notFound('Sequence', id);
     let source: ContactSource;
+    let sourceKind: EnrollmentJobSourceKind;
+    let sourceId: number;
     if (input.listId !== undefined) {
       await assertListsOfSite(db, siteId, [input.listId]);
-      source = { listId: input.listId };
+      [source, sourceKind, sourceId] = [{ listId: input.listId }, 'list', input.listId];
     } else if (input.segmentId !== undefined) {
-      // Evaluated page by page as the batches go: a contact matching by the time its page is read is enrolled.
-      source = { segmentSql: segmentContactsSql(siteId, await getSegmentRules(db, siteId, input.segmentId)) };
+      [source, sourceKind, sourceId] = [{ segmentSql: segmentContactsSql(siteId, await getSegmentRules(db, siteId, input.segmentId)) }, 'segment', input.segmentId];
     } else {
       const tag = await getTag(db, siteId, input.tagId!);
       if (!tag) throw new AppError('tag_not_found', 'not_found', `Tag ${input.tagId} not found`, [{ path: 'tagId', message: 'no tag with this id in this site' }]);
-      source = { tagId: tag.id };
+      [source, sourceKind, sourceId] = [{ tagId: tag.id }, 'tag', tag.id];
     }
-    const counts = await enrollSource(deps, { siteId, sequenceId: id, source }, (r) => out.add(r));
-    req.log.info({ sequenceId: id, listId: input.listId, tagId: input.tagId, segmentId: input.segmentId, ...counts }, 'audience enrolled');
-    sendData(res, out.answer(counts));
+    const job = await startBulkEnrollment(deps, { siteId, sequenceId: id, sourceKind, sourceId, source });
+    req.log.info({ sequenceId: id, jobId: job.id, source: sourceKind, sourceId, total: job.total }, 'bulk enrollment staged');
+    res.location(`/api/v1/enrollment-jobs/${job.id}`);
+    sendData(res, enrollmentJobView(job), 202);
+  });
+
+  router.get('/enrollment-jobs/:id', async (req, res) => {
+    const { id } = parseParams(req, IdParams);
+    const job = await getEnrollmentJob(db, siteIdOf(req), id);
+    if (!job) throw AppError.notFound('Enrollment job', id);
+    sendData(res, enrollmentJobView(job));
   });
 
   router.post('/sequences/:id/unenroll', async (req, res) => {

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNotNull, isNull, lt, notInArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../client.js';
-import { contacts, enrollments, enrollmentOutbox } from '../schema.js';
+import { contacts, enrollmentJobs, enrollments, enrollmentOutbox } from '../schema.js';
+import { addJobTallies, completeFinishedJobs, type JobTally } from './enrollment-jobs.js';
 import { insertEnrollments, planEnrollment } from './enrollments.js';
 import { getSequenceRow } from './sequences.js';
 
@@ -15,14 +16,17 @@ export interface StagedStart {
   contactEmail: string;
   /** Still `active`: otherwise the journey ended before it started (unenrolled) and nothing is started. */
   active: boolean;
+  /** The bulk enrollment that staged it, if any. */
+  jobId: number | null;
 }
 
 /**
- * Turns up to `limit` staged triggers (oldest first; only those of `contactIds` when given) into
+ * Turns up to `limit` staged rows (oldest first; only those of `contactIds` when given) into
  * enrollment rows, in one transaction: each row becomes its enrollment (`enrollmentId` set) or, when
  * the contact is not to be enrolled (already active, enrolled before, unsubscribed, suppressed, the
- * sequence no longer active), is deleted. Rows another drain holds are skipped, not waited for.
- * Answers how many rows were claimed and the starts to make.
+ * sequence no longer active), is deleted. The outcomes of bulk-enrollment rows are added to their
+ * jobs' counters in the same transaction, and jobs left with no row are marked completed. Rows
+ * another drain holds are skipped, not waited for. Answers how many rows were claimed and the starts to make.
  */
 export async function enrollStagedTriggers(
   db: Db,
@@ -35,6 +39,7 @@ export async function enrollStagedTriggers(
         siteId: enrollmentOutbox.siteId,
         sequenceId: enrollmentOutbox.sequenceId,
         contactId: enrollmentOutbox.contactId,
+        jobId: enrollmentOutbox.jobId,
       })
       .from(enrollmentOutbox)
       .where(
@@ -55,11 +60,19 @@ export async function enrollStagedTriggers(
       else bySequence.set(row.sequenceId, [row]);
     }
     const starts: StagedStart[] = [];
+    const tallies = new Map<number, JobTally>();
+    const tally = (jobId: number | null, outcome: keyof JobTally) => {
+      if (jobId === null) return;
+      const t = tallies.get(jobId) ?? { enrolled: 0, alreadyActive: 0, alreadyEnrolled: 0, skipped: 0 };
+      t[outcome] += 1;
+      tallies.set(jobId, t);
+    };
     for (const [sequenceId, rows] of bySequence) {
       const siteId = rows[0]!.siteId;
       const sequence = await getSequenceRow(tx, siteId, sequenceId);
       const ids = rows.map((r) => r.id);
       if (!sequence || sequence.status !== 'active') {
+        for (const row of rows) tally(row.jobId, 'skipped');
         await tx.delete(enrollmentOutbox).where(inArray(enrollmentOutbox.id, ids));
         continue;
       }
@@ -67,10 +80,17 @@ export async function enrollStagedTriggers(
       const emailOf = new Map(plan.eligible.map((e) => [e.contactId, e.email]));
       const inserted = await insertEnrollments(tx, siteId, sequenceId, plan.eligible);
       const enrollmentOf = new Map(inserted.map((e) => [e.contactId, e]));
+      const alreadyEnrolled = new Set(plan.alreadyEnrolled);
+      const setAside = new Set([...plan.notFound, ...plan.skipped.map((k) => k.contactId)]);
       const enrolledPending: { id: number; enrollmentId: number }[] = [];
       for (const row of rows) {
         const enrollment = enrollmentOf.get(row.contactId);
-        if (!enrollment) continue;
+        if (!enrollment) {
+          // Already active includes a contact a concurrent request enrolled first (eligible, not inserted).
+          tally(row.jobId, alreadyEnrolled.has(row.contactId) ? 'alreadyEnrolled' : setAside.has(row.contactId) ? 'skipped' : 'alreadyActive');
+          continue;
+        }
+        tally(row.jobId, 'enrolled');
         // A contact staged twice for one sequence (added to its list, removed, added again) has one
         // enrollment; both rows point at it and the second start finds the workflow already there.
         enrolledPending.push({ id: row.id, enrollmentId: enrollment.id });
@@ -83,6 +103,7 @@ export async function enrollStagedTriggers(
           contactId: row.contactId,
           contactEmail: emailOf.get(row.contactId)!,
           active: true,
+          jobId: row.jobId,
         });
       }
       if (enrolledPending.length) {
@@ -97,6 +118,8 @@ export async function enrollStagedTriggers(
         .delete(enrollmentOutbox)
         .where(and(inArray(enrollmentOutbox.id, ids), enrolledPending.length ? notInArray(enrollmentOutbox.id, enrolledPending.map((p) => p.id)) : undefined));
     }
+    await addJobTallies(tx, tallies);
+    await completeFinishedJobs(tx, [...tallies.keys()]);
     return { claimed: claimed.length, starts };
   });
 }
@@ -116,6 +139,7 @@ export async function strandedJourneyStarts(db: Db, opts: { olderThanMs: number;
       contactId: enrollments.contactId,
       contactEmail: contacts.email,
       active: sql<boolean>`${enrollments.status} = 'active'`,
+      jobId: enrollmentOutbox.jobId,
     })
     .from(enrollmentOutbox)
     .innerJoin(enrollments, eq(enrollments.id, enrollmentOutbox.enrollmentId))
@@ -130,9 +154,26 @@ export async function strandedJourneyStarts(db: Db, opts: { olderThanMs: number;
     .limit(opts.limit);
 }
 
-/** Forgets outbox rows whose enrollment's workflow is known to be started (or not needed). */
-export async function settleOutboxRows(db: Db, pendingIds: readonly number[]): Promise<void> {
-  if (pendingIds.length) await db.delete(enrollmentOutbox).where(inArray(enrollmentOutbox.id, [...pendingIds]));
+/**
+ * Forgets outbox rows whose enrollment's workflow is known to be started (or not needed), counts the
+ * started ones of bulk enrollments on their jobs, and marks done the jobs left with no row.
+ */
+export async function settleOutboxRows(db: Db, settled: readonly Pick<StagedStart, 'pendingId' | 'jobId' | 'active'>[]): Promise<void> {
+  if (!settled.length) return;
+  const active = new Set(settled.filter((s) => s.active).map((s) => s.pendingId));
+  await db.transaction(async (tx) => {
+    // Counted from the rows actually deleted, so a row two drains settle is counted once.
+    const gone = await tx
+      .delete(enrollmentOutbox)
+      .where(inArray(enrollmentOutbox.id, settled.map((s) => s.pendingId)))
+      .returning({ id: enrollmentOutbox.id, jobId: enrollmentOutbox.jobId });
+    const started = new Map<number, number>();
+    for (const row of gone) if (row.jobId !== null && active.has(row.id)) started.set(row.jobId, (started.get(row.jobId) ?? 0) + 1);
+    for (const [jobId, n] of started) {
+      await tx.update(enrollmentJobs).set({ started: sql`${enrollmentJobs.started} + ${n}` }).where(eq(enrollmentJobs.id, jobId));
+    }
+    await completeFinishedJobs(tx, settled.flatMap((s) => (s.jobId === null ? [] : [s.jobId])));
+  });
 }
 
 /**

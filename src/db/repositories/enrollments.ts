@@ -234,32 +234,15 @@ export async function activeEnrollmentsOfContact(db: DbOrTx, siteId: number, con
 /** Where bulk enrollment reads its contacts: a list, a tag, or a segment's `select c.id …` query. */
 export type ContactSource = { listId: number } | { tagId: number } | { segmentSql: SQL };
 
-/** Next keyset page of contact ids of a source (ids > afterId, ascending), always within the site. */
-export async function contactIdPage(db: DbOrTx, siteId: number, source: ContactSource, afterId: number, limit: number): Promise<number[]> {
-  let rows: { id: number }[];
+/** The ids of a source's contacts (column `id`), always within the site: one query to select or insert from. */
+export function sourceContactIdsSql(siteId: number, source: ContactSource): SQL {
   if ('listId' in source) {
-    rows = await db
-      .select({ id: listMembers.contactId })
-      .from(listMembers)
-      .innerJoin(contacts, eq(contacts.id, listMembers.contactId))
-      .where(and(eq(listMembers.listId, source.listId), eq(contacts.siteId, siteId), gt(listMembers.contactId, afterId)))
-      .orderBy(asc(listMembers.contactId))
-      .limit(limit);
-  } else if ('tagId' in source) {
-    rows = await db
-      .select({ id: contactTags.contactId })
-      .from(contactTags)
-      .innerJoin(contacts, eq(contacts.id, contactTags.contactId))
-      .where(and(eq(contactTags.tagId, source.tagId), eq(contacts.siteId, siteId), gt(contactTags.contactId, afterId)))
-      .orderBy(asc(contactTags.contactId))
-      .limit(limit);
-  } else {
-    const result = await db.execute<{ id: number }>(
-      sql`select s.id from (${source.segmentSql}) s where s.id > ${afterId} order by s.id limit ${limit}`,
-    );
-    rows = result.rows.map((r) => ({ id: Number(r.id) }));
+    return sql`select m.contact_id as id from ${listMembers} m join ${contacts} c on c.id = m.contact_id where m.list_id = ${source.listId} and c.site_id = ${siteId}`;
   }
-  return rows.map((r) => r.id);
+  if ('tagId' in source) {
+    return sql`select t.contact_id as id from ${contactTags} t join ${contacts} c on c.id = t.contact_id where t.tag_id = ${source.tagId} and c.site_id = ${siteId}`;
+  }
+  return source.segmentSql;
 }
 
 export interface StepStats {
