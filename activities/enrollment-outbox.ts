@@ -13,6 +13,8 @@ export interface EnrollmentOutboxActivityDeps {
   logger: Logger;
   /** Starts the enrollment workflows; src/main.ts gives its worker one (the relay cannot work without it). */
   temporal?: Client;
+  /** See ActivityDeps.eagerStart. */
+  eagerStart?: boolean;
 }
 
 export function createEnrollmentOutboxActivities(deps: EnrollmentOutboxActivityDeps) {
@@ -24,7 +26,7 @@ export function createEnrollmentOutboxActivities(deps: EnrollmentOutboxActivityD
         throw ApplicationFailure.retryable('this worker was built without a Temporal client, so it cannot start enrollments', 'NoTemporalClient');
       }
       const temporal = deps.temporal;
-      return withHeartbeats(HEARTBEAT_EVERY_MS, () => drainEnrollmentOutbox({ db: deps.db, temporal, logger: deps.logger }, { strandedAfterMs: input.strandedAfterMs }));
+      return withHeartbeats(HEARTBEAT_EVERY_MS, () => drainEnrollmentOutbox({ db: deps.db, temporal, logger: deps.logger, eagerStart: deps.eagerStart }, { strandedAfterMs: input.strandedAfterMs }));
     },
   };
 }

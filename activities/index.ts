@@ -28,6 +28,11 @@ export interface ActivityDeps {
   clock?: Clock;
   /** A Temporal client, for the one activity that starts workflows (the enrollment-outbox relay). */
   temporal?: Client;
+  /**
+   * `temporal` shares this process's worker connection: journeys the relay starts ask for eager start,
+   * so the server hands each first workflow task straight to this process's main-queue worker.
+   */
+  eagerStart?: boolean;
 }
 
 /** All activities registered on the worker: one factory per feature, merged. Names must not collide. */

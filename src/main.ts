@@ -182,7 +182,7 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
           },
         )
       : Promise.resolve(null),
-    workerConnection ? startWorkers(config, database.db, workerConnection, temporal.client, logger) : Promise.resolve(null),
+    workerConnection ? startWorkers(config, database.db, workerConnection, logger) : Promise.resolve(null),
   ]);
   // Registered workers-then-API so that shutdown stops the API first, then drains the workers.
   if (workersResult.status === 'fulfilled' && workersResult.value) {
@@ -224,13 +224,15 @@ async function startWorkers(
   config: Config,
   db: ReturnType<typeof createDatabase>['db'],
   connection: NativeConnection,
-  temporalClient: Client,
   logger: Logger,
 ) {
   // The secret is always set by now (generated into the data dir when TIDINGS_SECRET is unset).
   const secretBox = createSecretBox(config.TIDINGS_SECRET!);
   const links = createLinks({ secret: config.TIDINGS_SECRET!, publicUrl: config.PUBLIC_URL! });
-  const workers = await createWorkers({ connection, namespace: config.TEMPORAL_NAMESPACE, db, logger, secretBox, links, temporal: temporalClient });
+  // The relay's journeys start over the workers' own connection, eagerly: each first workflow task comes
+  // back with the start and runs in this process, without a task-queue round trip.
+  const relayClient = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const workers = await createWorkers({ connection, namespace: config.TEMPORAL_NAMESPACE, db, logger, secretBox, links, temporal: relayClient, eagerStart: true });
   const running = runWorkers(workers);
   // Marked handled now; main() reacts to a failure once start-up has registered the workers.
   running.catch(() => {});

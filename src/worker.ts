@@ -41,6 +41,8 @@ export interface WorkerDeps {
   taskQueues?: readonly TaskQueue[];
   /** A Temporal client for activities that start workflows (the enrollment-outbox relay). */
   temporal?: Client;
+  /** `temporal` shares `connection`: workflows the relay starts ask for eager start (see ActivityDeps.eagerStart). */
+  eagerStart?: boolean;
 }
 
 /** Per-queue worker tuning: each queue has its own slots, so one kind of work cannot starve the other. */
@@ -102,6 +104,7 @@ export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
       mailers: deps.mailers ?? ownMailers,
       links: deps.links ?? linksFromEnv(),
       temporal: deps.temporal,
+      eagerStart: deps.eagerStart,
     });
   // Bundled once for both workers: webpack is the slow part of a cold start.
   // The runtime's logger, as Worker.create would use: webpack's report joins the process's own logs.

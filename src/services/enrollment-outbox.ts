@@ -17,6 +17,8 @@ export interface EnrollmentOutboxDeps {
   db: Db;
   temporal: Client;
   logger?: Logger;
+  /** The client shares a worker's connection in this process: ask for eager starts (the relay in a worker). */
+  eagerStart?: boolean;
 }
 
 export interface DrainResult {
@@ -41,13 +43,13 @@ const START_CONCURRENCY = 16;
  * Starts a staged enrollment's workflow. Its id is used once ever (`run` is in it), so an id that
  * exists (running, or even finished) means this journey was started already: never start it twice.
  */
-async function startStaged(temporal: Client, s: StagedStart): Promise<void> {
+async function startStaged(temporal: Client, s: StagedStart, eagerStart: boolean): Promise<void> {
   try {
     await startEnrollmentWorkflow(
       temporal,
       { enrollmentId: s.enrollmentId, siteId: s.siteId, sequenceId: s.sequenceId, contactId: s.contactId, contactEmail: s.contactEmail },
       s.workflowId,
-      'REJECT_DUPLICATE',
+      { reusePolicy: 'REJECT_DUPLICATE', eagerStart },
     );
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -78,7 +80,7 @@ export async function drainEnrollmentOutbox(
     if (!s.active) return { s, ok: true as const, started: false };
     if (unreachable) return { s, ok: false as const, err: undefined };
     try {
-      await startStaged(deps.temporal, s);
+      await startStaged(deps.temporal, s, deps.eagerStart ?? false);
       return { s, ok: true as const, started: true };
     } catch (err) {
       unreachable = true;

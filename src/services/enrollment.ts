@@ -105,12 +105,14 @@ async function activeSequence(db: DbOrTx, siteId: number, sequenceId: number): P
 /**
  * Starts one journey. `reusePolicy` REJECT_DUPLICATE (the enrollment-outbox relay) also refuses an id whose
  * workflow already finished, for a caller that cannot tell "never started" from "started and done".
+ * `eagerStart` asks the server to hand the first workflow task back with the answer, for a worker of
+ * this process (the client must share that worker's connection; otherwise the server dispatches it as usual).
  */
 export async function startEnrollmentWorkflow(
   temporal: Client,
   input: EnrollmentInput,
   workflowId: string,
-  reusePolicy?: 'REJECT_DUPLICATE',
+  { reusePolicy, eagerStart = false }: { reusePolicy?: 'REJECT_DUPLICATE'; eagerStart?: boolean } = {},
 ): Promise<void> {
   await withDeadline(temporal, () => temporal.workflow.start<typeof enrollmentWorkflow>(ENROLLMENT_WORKFLOW, {
     workflowId,
@@ -119,6 +121,7 @@ export async function startEnrollmentWorkflow(
     // A retried request that finds this run's workflow already started attaches to it: never two journeys.
     workflowIdConflictPolicy: 'USE_EXISTING',
     ...(reusePolicy ? { workflowIdReusePolicy: reusePolicy } : {}),
+    ...(eagerStart ? { requestEagerStart: true } : {}),
     typedSearchAttributes: enrollmentSearchAttributes(input),
   }));
 }

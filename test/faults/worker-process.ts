@@ -65,7 +65,7 @@ const workers = await createWorkers({
   db: database.db,
   logger,
   workflowBundle: { codePath: env('WORKFLOW_BUNDLE_PATH') },
-  activities: createActivities({ db: database.db, logger, secretBox: createSecretBox(env('TIDINGS_SECRET')), mailers, temporal }),
+  activities: createActivities({ db: database.db, logger, secretBox: createSecretBox(env('TIDINGS_SECRET')), mailers, temporal, eagerStart: true }),
 });
 await ensureOutboxRelays(temporal, logger);
 process.stdout.write('ready\n');
