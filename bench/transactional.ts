@@ -12,6 +12,10 @@
  *    (202s over the wall time of the POST phase) and the 202 latency;
  *  - the latency from starting each POST to the fake Resend receiving that email (p50/p99), waiting
  *    until every email arrived exactly once.
+ * Then, unless CAMPAIGN_RECIPIENTS=0, the last concurrency's round again while a campaign to
+ * CAMPAIGN_RECIPIENTS (100,000 by default, seeded set-based) sends through the same fake provider on
+ * the main task queue: its p99 against the idle round's shows whether bulk traffic delays transactional
+ * mail (the campaign must still be sending when the round ends, or the bench fails).
  * Finally the Resend batch path on its own: BATCH_EMAILS messages through the Resend adapter's
  * sendBatch (chunks of 100 per request) against the same fake, once sequentially and once as four
  * concurrent callers. Prints a table and writes bench/results/transactional.json with the machine.
@@ -29,7 +33,7 @@ import { machineInfo } from './lib/machine.js';
 import { memoryOf } from './lib/proc.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { onCleanup, runBench, since, tempDir } from './lib/run.js';
-import { benchPgDurable, benchTidingsEnv, fakeResendConfig, type RoleProcess, spawnTidingsRole, startManagedBenchServices } from './lib/services.js';
+import { benchPgDurable, benchTidingsEnv, fakeResendConfig, type RoleProcess, seedBenchList, spawnTidingsRole, startManagedBenchServices } from './lib/services.js';
 import { round, summarize, type Summary } from './lib/stats.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 500);
@@ -37,6 +41,7 @@ const REQUESTS = Number(process.env.REQUESTS ?? 500);
 const ROLES = process.env.ROLES === 'split' ? 'split' : 'all';
 const CONCURRENCIES = (process.env.CONCURRENCY ?? '1,50').split(',').map(Number);
 const BATCH_EMAILS = Number(process.env.BATCH_EMAILS ?? 10_000);
+const CAMPAIGN_RECIPIENTS = Number(process.env.CAMPAIGN_RECIPIENTS ?? 100_000);
 const SECRET = 'bench-transactional-secret-0123456789abcdefgh';
 const API_KEY = `tk_live_${'t'.repeat(32)}`;
 
@@ -194,6 +199,7 @@ async function main() {
   const { site } = await ensureDefaultSite(database.db);
   await ensureApiKey(database.db, site.id, API_KEY);
   const config = await fakeResendConfig(database.db, fake, { siteId: site.id, secret: SECRET, fromEmail: 'receipts@example.com', fromName: 'Bench' });
+  const campaignList = CAMPAIGN_RECIPIENTS > 0 ? await seedBenchList(database.db, site.id, { name: 'Newsletter', count: CAMPAIGN_RECIPIENTS, prefix: 'reader', firstName: 'Reader' }) : null;
 
   const common = benchTidingsEnv({ databaseUrl: pg.databaseUrl, temporalAddress: temporal.address, fake, secret: SECRET, apiKey: API_KEY });
   const apiProc = startTidings(ROLES === 'all' ? 'all' : 'api', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', TIDINGS_DATA_DIR: path.join(tmp, 'api') });
@@ -215,6 +221,37 @@ async function main() {
     rounds.push(await sendRound(base, fake, arrivals, config.id, concurrency, `c${concurrency}`));
   }
 
+  let duringCampaign: (RoundResult & { campaignEmailsBefore: number; campaignEmailsAfter: number }) | null = null;
+  if (campaignList !== null) {
+    const concurrency = CONCURRENCIES.at(-1)!;
+    const campaignEmails = () => fake.emails.filter((e) => e.payload.subject.startsWith('Newsletter for ')).length;
+    const res = await fetch(`${base}/api/v1/campaigns`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Newsletter',
+        listId: campaignList,
+        subject: 'Newsletter for {{ firstName }}',
+        html: '<h1>Hello {{ firstName }}</h1><p>What is new this month.</p>',
+        sendingConfigId: config.id,
+        scheduledAt: new Date().toISOString(),
+      }),
+    });
+    if (res.status !== 201) throw new Error(`creating the campaign: ${res.status} ${await res.text()}`);
+    process.stderr.write(`a campaign to ${CAMPAIGN_RECIPIENTS} starts; waiting for its first batches…\n`);
+    const deadline = Date.now() + 5 * 60_000;
+    while (campaignEmails() < 1_000) {
+      if (Date.now() > deadline) throw new Error('the campaign sent no batch within 5 minutes');
+      await sleep(20);
+    }
+    const before = campaignEmails();
+    process.stderr.write(`${REQUESTS} × POST /send with ${concurrency} concurrent client(s) while it sends (${before} campaign emails so far)…\n`);
+    const round = await sendRound(base, fake, arrivals, config.id, concurrency, `campaign-c${concurrency}`);
+    const after = campaignEmails();
+    if (after >= CAMPAIGN_RECIPIENTS) throw new Error(`the campaign finished (${after} emails) before the transactional round did: raise CAMPAIGN_RECIPIENTS`);
+    duringCampaign = { ...round, campaignEmailsBefore: before, campaignEmailsAfter: after };
+  }
+
   process.stderr.write(`${BATCH_EMAILS} emails through the Resend batch endpoint…\n`);
   const batchSequential = await batchRound(fake, BATCH_EMAILS, 1, 'seq');
   const batchParallel = await batchRound(fake, BATCH_EMAILS, 4, 'par');
@@ -230,6 +267,22 @@ async function main() {
       { key: `c${c}.provider_p50_ms`, label: `POST /send → provider receives it p50, ${c} client(s)`, value: round(r.toProviderMs.p50), unit: 'ms' },
       { key: `c${c}.provider_p99_ms`, label: `POST /send → provider receives it p99, ${c} client(s)`, value: round(r.toProviderMs.p99), unit: 'ms' },
       { key: `c${c}.delivered_per_second`, label: `emails at the provider, ${c} client(s) (first POST → last arrival)`, value: round(r.requests / r.allDeliveredSeconds), unit: 'emails/s' },
+    );
+  }
+  if (duringCampaign) {
+    const c = duringCampaign.concurrency;
+    const idle = rounds.find((r) => r.concurrency === c)!;
+    figures.push(
+      { key: `campaign.c${c}.provider_p50_ms`, label: `POST /send → provider p50, ${c} clients, while a ${CAMPAIGN_RECIPIENTS}-recipient campaign sends`, value: round(duringCampaign.toProviderMs.p50), unit: 'ms' },
+      { key: `campaign.c${c}.provider_p99_ms`, label: `POST /send → provider p99, ${c} clients, while the campaign sends`, value: round(duringCampaign.toProviderMs.p99), unit: 'ms' },
+      { key: `campaign.c${c}.p99_vs_idle`, label: `that p99 ÷ the idle round's p99 (target ≤ 2)`, value: round(duringCampaign.toProviderMs.p99 / idle.toProviderMs.p99, 2), unit: '×' },
+      { key: `campaign.c${c}.accepted_per_second`, label: `POST /send accepted, ${c} clients, while the campaign sends`, value: round(duringCampaign.acceptedPerSecond), unit: 'requests/s' },
+      {
+        key: 'campaign.emails_during_round',
+        label: 'campaign emails accepted by the provider during that round',
+        value: duringCampaign.campaignEmailsAfter - duringCampaign.campaignEmailsBefore,
+        unit: 'emails',
+      },
     );
   }
   figures.push(
@@ -248,6 +301,7 @@ async function main() {
       concurrencies: CONCURRENCIES,
       warmUpRequests: warmRequests,
       batchEmails: BATCH_EMAILS,
+      campaignRecipients: CAMPAIGN_RECIPIENTS,
       setup:
         `embedded PostgreSQL (fsync ${benchPgDurable ? 'on, the product default' : 'off'}) + Temporal dev server (SQLite, WAL) + fake Resend in the bench process, ` +
         `on localhost; ${ROLES === 'all' ? 'API and workers in one `src/main.ts` process (TIDINGS_ROLE=all, as npm start)' : 'API and worker as separate `src/main.ts` processes (TIDINGS_ROLE=api / worker)'}; ` +
@@ -256,6 +310,7 @@ async function main() {
     figures,
     details: {
       rounds,
+      duringCampaign,
       batch: [batchSequential, batchParallel],
       memoryMb: memory,
     },
