@@ -200,7 +200,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
         });
       });
       const idByKey = await recordSends(tx, toRecord.map((s) => s.row));
-      await linkRecipientSends(tx, toRecord.map((s) => ({ recipientId: s.recipientId, sendId: idByKey.get(s.row.idempotencyKey)! })));
+      await linkRecipientSends(tx, campaign.id, toRecord.map((s) => ({ recipientId: s.recipientId, sendId: idByKey.get(s.row.idempotencyKey)! })));
       const settled = await settleRecipients(tx, campaign.id, outcomes);
       counts.failed = settled.failed;
       counts.suppressed = settled.suppressed;

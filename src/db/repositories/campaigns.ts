@@ -126,6 +126,11 @@ export async function freezeAudience(
       order by c.id
       on conflict (campaign_id, contact_id) do nothing
     `);
+    // The planner's statistics predate this audience (autovacuum analyzes a minute or more later), so
+    // it would take the new campaign for a handful of rows and page the batches' cursor through every
+    // pending recipient instead of the (campaign_id, id) index. Sampling now counts this
+    // transaction's own rows.
+    await tx.execute(sql`analyze campaign_recipients`);
     const [totals] = await tx
       .select({
         total: count(),

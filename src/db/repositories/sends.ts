@@ -1,5 +1,6 @@
 import { and, count, desc, eq, getTableColumns, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
+import { idBounds } from './campaign-recipients.js';
 import { sends, type sendKind, type sendStatus } from '../schema.js';
 
 /** One row of the send log, rendered message included. */
@@ -170,6 +171,8 @@ export async function recordSends(tx: DbOrTx, rows: readonly NewSend[]): Promise
 export async function markSendsSent(tx: DbOrTx, accepted: readonly { id: number; providerMessageId: string }[]): Promise<void> {
   if (accepted.length === 0) return;
   const values = sql.join(accepted.map((s) => sql`(${s.id}::int, ${s.providerMessageId}::text)`), sql`, `);
+  // The id range keeps PostgreSQL on the primary key however stale its statistics of a growing log are.
+  const [low, high] = idBounds(accepted.map((s) => s.id));
   await tx.execute(sql`
     update sends s set
       status = case when s.status in ('queued', 'failed') then 'sent'::send_status else s.status end,
@@ -178,7 +181,7 @@ export async function markSendsSent(tx: DbOrTx, accepted: readonly { id: number;
       attempts = s.attempts + 1,
       updated_at = now()
     from (values ${values}) as v(id, pid)
-    where s.id = v.id
+    where s.id = v.id and s.id between ${low} and ${high}
   `);
 }
 
@@ -186,9 +189,10 @@ export async function markSendsSent(tx: DbOrTx, accepted: readonly { id: number;
 export async function markSendsFailed(tx: DbOrTx, refused: readonly { id: number; error: string }[]): Promise<void> {
   if (refused.length === 0) return;
   const values = sql.join(refused.map((s) => sql`(${s.id}::int, ${s.error}::text)`), sql`, `);
+  const [low, high] = idBounds(refused.map((s) => s.id));
   await tx.execute(sql`
     update sends s set status = 'failed', error = v.error, attempts = s.attempts + 1, updated_at = now()
     from (values ${values}) as v(id, error)
-    where s.id = v.id and s.status = 'queued'
+    where s.id = v.id and s.id between ${low} and ${high} and s.status = 'queued'
   `);
 }
