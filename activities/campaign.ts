@@ -7,11 +7,11 @@ import {
   countPendingInRange,
   linkRecipientSends,
   pendingSendsInRange,
+  pendingRecipients,
   settleRecipients,
-  undecidedRecipients,
+  type PendingRecipient,
   type RecipientOutcome,
   type RecipientRange,
-  type UndecidedRecipient,
 } from '../src/db/repositories/campaign-recipients.js';
 import {
   audienceCondition,
@@ -25,7 +25,7 @@ import {
 } from '../src/db/repositories/campaigns.js';
 import { reserveSendSlots } from '../src/db/repositories/rate-limit.js';
 import { getSendingConfig, type SendingConfigRow } from '../src/db/repositories/sending-configs.js';
-import { markSendsFailed, markSendsSent, recordSends, reserveSendIds, type NewSend } from '../src/db/repositories/sends.js';
+import { markSendsFailed, markSendsSent, recordSends, reserveSendIds, storedText, type BatchSend } from '../src/db/repositories/sends.js';
 import { suppressedEmails } from '../src/db/repositories/suppressions.js';
 import { getTemplate } from '../src/db/repositories/templates.js';
 import { campaignSegmentSql } from '../src/db/segments.js';
@@ -34,7 +34,7 @@ import { DELIVERY_FAILURES } from '../src/domain/delivery.js';
 import { composeSendContent } from '../src/mail/compose.js';
 import type { Mailers } from '../src/mail/from-config.js';
 import type { Links } from '../src/mail/links.js';
-import { describeOutcome, type SendOutcome } from '../src/mail/mailer.js';
+import { describeOutcome, type OutgoingEmail, type SendOutcome } from '../src/mail/mailer.js';
 import { listProviders } from '../src/mail/providers.js';
 import { compileTemplate, type TemplateContact, type TemplateSource } from '../src/mail/render.js';
 import type { Logger } from '../src/logger.js';
@@ -54,6 +54,13 @@ export interface CampaignDeps {
 /** Batches in flight at once for an unthrottled campaign (each holds one provider call and one DB connection). */
 export const CAMPAIGN_CONCURRENCY = 4;
 const HEARTBEAT_EVERY_MS = 2_000;
+
+/** One message of a batch, in recipient order: what goes to the provider and whose send it is. */
+interface BatchMessage {
+  recipientId: number;
+  sendId: number;
+  message: OutgoingEmail;
+}
 
 /** A batch of a campaign: its pending recipients with `afterId < id <= uptoId`. */
 export type BatchRange = RecipientRange;
@@ -142,22 +149,27 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
    * for the others. Once a recipient has a send row the decision is final, so a retried batch hands
    * the provider exactly the same messages in the same order (and the same batch idempotency key).
    * Send ids are reserved before rendering, so the stored HTML already holds its unsubscribe link and
-   * tracking tokens (which name the send) and one insert records it final.
+   * tracking tokens (which name the send) and one insert records it final. When this attempt recorded
+   * every pending recipient's send itself, it answers the batch's messages too, built from exactly what
+   * it stored; otherwise (a retry, a concurrent attempt) the caller reads them back.
    */
   async function prepare(
     campaign: CampaignRow,
     range: BatchRange,
     limit: number,
     config: SendingConfigRow,
-  ): Promise<Omit<CampaignBatchResult, 'attempted' | 'sent' | 'remaining'>> {
+  ): Promise<{ counts: Pick<CampaignBatchResult, 'failed' | 'suppressed' | 'skipped'>; batch: BatchMessage[] | null }> {
     const counts = { failed: 0, suppressed: 0, skipped: 0 };
+    let batch: BatchMessage[] | null = [];
     await db.transaction(async (tx) => {
-      const rows = await undecidedRecipients(tx, campaign.id, range, limit);
+      const pending = await pendingRecipients(tx, campaign.id, range, limit);
+      const rows = pending.filter((r) => r.sendId === null);
+      if (rows.length < pending.length) batch = null;
       if (rows.length === 0) return;
       const suppressed = await suppressedEmails(tx, campaign.siteId, rows.map((r) => r.email));
       const template = compileTemplate(await contentOf(campaign));
       const outcomes: RecipientOutcome[] = [];
-      const candidates: UndecidedRecipient[] = [];
+      const candidates: PendingRecipient[] = [];
       for (const r of rows) {
         if (r.status !== 'subscribed') {
           outcomes.push({ recipientId: r.recipientId, status: 'skipped', error: `contact is ${r.status}` });
@@ -169,10 +181,10 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
       }
       // An id left unused (a render failure, or a retry that finds the row already there) is a gap, nothing more.
       const ids = await reserveSendIds(tx, candidates.length);
-      const toRecord: { recipientId: number; row: NewSend }[] = [];
+      const toRecord: { recipientId: number; row: BatchSend }[] = [];
       candidates.forEach((r, i) => {
         const sendId = ids[i]!;
-        const { recipientId, attempt, contactId, status: _status, ...fields } = r;
+        const { recipientId, attempt, contactId, status: _status, sendId: _none, ...fields } = r;
         const sendLinks = links?.forSend({ siteId: campaign.siteId, contactId, sendId, trackOpens: config.trackOpens, trackClicks: config.trackClicks });
         let content;
         try {
@@ -189,7 +201,10 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
             kind: 'campaign',
             contactId,
             toEmail: r.email,
-            ...content,
+            subject: storedText(content.subject),
+            html: storedText(content.html),
+            text: storedText(content.text),
+            headers: content.headers ?? null,
             sendingConfigId: campaign.sendingConfigId,
             templateId: campaign.templateId,
             campaignId: campaign.id,
@@ -199,14 +214,22 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
           },
         });
       });
-      const idByKey = await recordSends(tx, toRecord.map((s) => s.row));
-      await linkRecipientSends(tx, campaign.id, toRecord.map((s) => ({ recipientId: s.recipientId, sendId: idByKey.get(s.row.idempotencyKey)! })));
+      const recorded = await recordSends(tx, toRecord.map((s) => s.row));
+      await linkRecipientSends(tx, campaign.id, toRecord.map((s) => ({ recipientId: s.recipientId, sendId: recorded.get(s.row.idempotencyKey)!.id })));
       const settled = await settleRecipients(tx, campaign.id, outcomes);
       counts.failed = settled.failed;
       counts.suppressed = settled.suppressed;
       counts.skipped = settled.skipped;
+      // Rows another attempt recorded first hold that attempt's content: only a read gives the same messages.
+      batch = batch && toRecord.every((s) => recorded.get(s.row.idempotencyKey)!.created)
+        ? toRecord.map(({ recipientId, row }) => ({
+            recipientId,
+            sendId: row.id,
+            message: outgoingEmail({ ...row, cc: null, bcc: null, replyTo: null, headers: recorded.get(row.idempotencyKey)!.headers }, config),
+          }))
+        : null;
     });
-    return counts;
+    return { counts, batch };
   }
 
   async function plan(input: { campaignId: number; afterId: number }): Promise<CampaignPlan> {
@@ -290,7 +313,8 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
 
         const { mailer, config } = await mailerFor(campaign.sendingConfigId);
         const limit = Math.max(1, input.uptoId - input.afterId);
-        Object.assign(result, await prepare(campaign, input, limit, config));
+        const prepared = await prepare(campaign, input, limit, config);
+        Object.assign(result, prepared.counts);
         // A template that cannot render for a contact counts as an attempt that failed.
         result.attempted = result.failed;
 
@@ -298,7 +322,9 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
         // out again whatever its status (a webhook may already have marked it delivered): the same
         // messages in the same order keep the batch's idempotency key, so the provider replays its first
         // answer instead of sending the others twice.
-        const toSend = await pendingSendsInRange(db, campaign.id, input);
+        const toSend =
+          prepared.batch ??
+          (await pendingSendsInRange(db, campaign.id, input)).map(({ recipientId, send }) => ({ recipientId, sendId: send.id, message: outgoingEmail(send, config) }));
         const outcomes: RecipientOutcome[] = [];
         const sentSends: { id: number; providerMessageId: string }[] = [];
         const failedSends: { id: number; error: string }[] = [];
@@ -315,19 +341,18 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
             const waitMs = Math.min(input.notBefore - Date.now(), input.minBatchMs * (CAMPAIGN_CONCURRENCY + 1));
             if (waitMs > 0) await clock.sleep(waitMs);
           }
-          const messages = toSend.map(({ send }) => outgoingEmail(send, config));
-          const answers = await mailer.sendBatch(messages);
+          const answers = await mailer.sendBatch(toSend.map((s) => s.message));
           result.attempted += toSend.length;
           answers.forEach((outcome, i) => {
-            const { recipientId, send } = toSend[i]!;
+            const { recipientId, sendId } = toSend[i]!;
             switch (outcome.kind) {
               case 'sent':
-                sentSends.push({ id: send.id, providerMessageId: outcome.providerMessageId });
+                sentSends.push({ id: sendId, providerMessageId: outcome.providerMessageId });
                 outcomes.push({ recipientId, status: 'sent' });
                 break;
               case 'invalid_recipient':
               case 'rejected':
-                failedSends.push({ id: send.id, error: describeOutcome(outcome) });
+                failedSends.push({ id: sendId, error: describeOutcome(outcome) });
                 outcomes.push({ recipientId, status: 'failed', error: describeOutcome(outcome) });
                 break;
               case 'auth_failed':

@@ -47,7 +47,9 @@ export function createMailerResolver({ db, secretBox, mailers }: MailerDeps) {
 export type MailerFor = ReturnType<typeof createMailerResolver>;
 
 /** The message a send row describes, from its sending config's sender. */
-export function outgoingEmail(send: SendRow, config: Pick<SendingConfigRow, 'fromEmail' | 'fromName' | 'replyTo'>): OutgoingEmail {
+export function outgoingEmail(
+  send: Pick<SendRow, 'toEmail' | 'cc' | 'bcc' | 'replyTo' | 'subject' | 'html' | 'text' | 'headers' | 'idempotencyKey'>,
+  config: Pick<SendingConfigRow, 'fromEmail' | 'fromName' | 'replyTo'>): OutgoingEmail {
   const replyTo = send.replyTo ?? config.replyTo;
   return {
     from: { email: config.fromEmail, name: config.fromName },

@@ -60,25 +60,26 @@ export async function countPendingInRange(db: DbOrTx, campaignId: number, range:
 }
 
 /**
- * Pending recipients of the range that have no send row yet, in id order, with the contact fields a
- * template renders from: the ones a batch must still decide about.
+ * The pending recipients of the range in id order, with the contact fields a template renders from
+ * and their send row if one was recorded already (a batch decides only about those without one).
  */
-export async function undecidedRecipients(tx: DbOrTx, campaignId: number, range: RecipientRange, limit: number) {
+export async function pendingRecipients(tx: DbOrTx, campaignId: number, range: RecipientRange, limit: number) {
   return tx
     .select({
       recipientId: campaignRecipients.id,
       attempt: campaignRecipients.attempt,
+      sendId: campaignRecipients.sendId,
       contactId: contacts.id,
       ...contactRenderColumns,
     })
     .from(campaignRecipients)
     .innerJoin(contacts, eq(contacts.id, campaignRecipients.contactId))
-    .where(and(pendingInRange(campaignId, range), sql`${campaignRecipients.sendId} is null`))
+    .where(pendingInRange(campaignId, range))
     .orderBy(campaignRecipients.id)
     .limit(limit);
 }
 
-export type UndecidedRecipient = Awaited<ReturnType<typeof undecidedRecipients>>[number];
+export type PendingRecipient = Awaited<ReturnType<typeof pendingRecipients>>[number];
 
 /** Points pending recipients of the campaign at their send rows, in one statement. */
 export async function linkRecipientSends(tx: DbOrTx, campaignId: number, links: readonly { recipientId: number; sendId: number }[]): Promise<void> {

@@ -150,18 +150,91 @@ export async function markSendSuppressed(db: DbOrTx, id: number, reason: string)
     .where(and(eq(sends.id, id), eq(sends.status, 'queued')));
 }
 
+/** A campaign's send as a batch records it: everything else takes the column's default. */
+export interface BatchSend {
+  id: number;
+  siteId: number;
+  kind: SendKind;
+  contactId: number | null;
+  toEmail: string;
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string> | null;
+  sendingConfigId: number;
+  templateId: number | null;
+  campaignId: number | null;
+  status: SendStatus;
+  idempotencyKey: string;
+  workflowId: string | null;
+}
+
+/** What recordSends learned of one key: the id that holds it, and whether this call created that row. */
+export interface RecordedSend {
+  id: number;
+  created: boolean;
+  /** As stored (jsonb orders keys its own way), so a message built from it matches one read back later. */
+  headers: Record<string, string> | null;
+}
+
+// Lone UTF-16 surrogates: JSON carries them as escapes PostgreSQL refuses, while the driver's own UTF-8
+// encoding would have stored U+FFFD for each. Strings are made well-formed the same way beforehand.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** The string a text column will hold: lone surrogates become U+FFFD, as the driver's UTF-8 encoding stores them. */
+export function storedText(value: string): string {
+  return value.replace(LONE_SURROGATE, '\uFFFD');
+}
+
 /**
- * Records many sends in one statement; a row whose idempotency key is already held (a concurrent
- * attempt of the same batch) keeps its own id and content. Answers the id holding each key.
+ * Records a batch of sends in one statement (the rows travel as one JSON parameter, so the cost does
+ * not grow with a statement of rows × columns parameters); a row whose idempotency key is already
+ * held (a concurrent attempt of the same batch) keeps its own id and content. Answers, per key, the id
+ * holding it and whether this call created it. Strings must be well-formed (see storedText).
  */
-export async function recordSends(tx: DbOrTx, rows: readonly NewSend[]): Promise<Map<string, number>> {
-  if (rows.length === 0) return new Map();
-  await tx.insert(sends).values([...rows]).onConflictDoNothing({ target: sends.idempotencyKey });
-  const held = await tx
-    .select({ id: sends.id, key: sends.idempotencyKey })
-    .from(sends)
-    .where(inArray(sends.idempotencyKey, rows.map((r) => r.idempotencyKey)));
-  return new Map(held.map((h) => [h.key, h.id]));
+export async function recordSends(tx: DbOrTx, rows: readonly BatchSend[]): Promise<Map<string, RecordedSend>> {
+  const held = new Map<string, RecordedSend>();
+  if (rows.length === 0) return held;
+  const json = JSON.stringify(
+    rows.map((r) => ({
+      id: r.id,
+      site_id: r.siteId,
+      kind: r.kind,
+      contact_id: r.contactId,
+      to_email: r.toEmail,
+      subject: r.subject,
+      html: r.html,
+      text: r.text,
+      headers: r.headers,
+      sending_config_id: r.sendingConfigId,
+      template_id: r.templateId,
+      campaign_id: r.campaignId,
+      status: r.status,
+      idempotency_key: r.idempotencyKey,
+      workflow_id: r.workflowId,
+    })),
+  );
+  const inserted = await tx.execute<{ id: number; idempotency_key: string; headers: Record<string, string> | null }>(sql`
+    insert into sends (id, site_id, kind, contact_id, to_email, subject, html, text, headers, sending_config_id, template_id,
+      campaign_id, status, idempotency_key, workflow_id)
+    select id, site_id, kind::send_kind, contact_id, to_email, subject, html, text, headers, sending_config_id, template_id,
+      campaign_id, status::send_status, idempotency_key, workflow_id
+    from json_to_recordset(${json}::json) as v(id int, site_id int, kind text, contact_id int, to_email text, subject text,
+      html text, text text, headers jsonb, sending_config_id int, template_id int, campaign_id int, status text,
+      idempotency_key text, workflow_id text)
+    on conflict (idempotency_key) do nothing
+    returning id, idempotency_key, headers
+  `);
+  for (const r of inserted.rows) held.set(r.idempotency_key, { id: Number(r.id), created: true, headers: r.headers });
+  const taken = rows.filter((r) => !held.has(r.idempotencyKey)).map((r) => r.idempotencyKey);
+  if (taken.length) {
+    const existing = await tx
+      .select({ id: sends.id, key: sends.idempotencyKey, headers: sends.headers })
+      .from(sends)
+      .where(inArray(sends.idempotencyKey, taken));
+    for (const r of existing) held.set(r.key, { id: r.id, created: false, headers: r.headers });
+  }
+  return held;
 }
 
 /**
