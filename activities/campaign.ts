@@ -1,4 +1,3 @@
-import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SecretBox } from '../src/crypto/secret-box.js';
 import type { Db } from '../src/db/client.js';
@@ -53,6 +52,12 @@ export interface CampaignDeps {
 
 /** Batches in flight at once for an unthrottled campaign (each holds one provider call and one DB connection). */
 export const CAMPAIGN_CONCURRENCY = 4;
+/**
+ * Windows of batches one plan covers: each plan is an activity (a Temporal round trip and a workflow
+ * task), so planning four windows at a time keeps that overhead to one per 16 batches. Ranges planned
+ * ahead stay correct: a batch sends only what is still pending in its range when it runs.
+ */
+const PLANNED_WINDOWS = 4;
 const HEARTBEAT_EVERY_MS = 2_000;
 
 /** One message of a batch, in recipient order: what goes to the provider and whose send it is. */
@@ -240,7 +245,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
     if (!config) throw permanent(DELIVERY_FAILURES.configNotFound, `Sending config ${campaign.sendingConfigId} does not exist`);
     const size = batchSizeFor(campaign, config.provider, config.maxPerSecond);
     const concurrency = CAMPAIGN_CONCURRENCY;
-    const ids = await pendingRecipientIds(db, campaign.id, input.afterId, size * concurrency);
+    const ids = await pendingRecipientIds(db, campaign.id, input.afterId, size * concurrency * PLANNED_WINDOWS);
     const ranges: BatchRange[] = [];
     let afterId = input.afterId;
     for (let i = 0; i < ids.length; i += size) {
@@ -374,7 +379,6 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
           result.sent += settled.sent;
           result.failed += settled.failed;
         });
-        asyncLocalStorage.getStore()?.heartbeat({ sent: result.sent, failed: result.failed });
 
         if (retryable) {
           log.warn({ campaignId: campaign.id, reason: describeOutcome(retryable) }, 'provider deferred a campaign batch; will retry');
