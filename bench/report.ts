@@ -202,6 +202,7 @@ function render(results: Map<string, BenchResult>, commands: Map<string, string>
     '  is a floor; latencies have autocannon’s 1 ms resolution.',
     '',
   ];
+  lines.push(...targetsSection(abSummaries, results), '');
   for (const [bench, section] of Object.entries(SECTIONS)) {
     const r = results.get(bench);
     if (r) lines.push(...section(r), '');
@@ -216,7 +217,59 @@ interface AbSummary {
   name: string;
   bench: string;
   runs: { file: string; date: string; loadAverageAtEnd: number[] | null }[];
-  rows: { label: string; unit: string; old: number[]; new: number[]; medianOld: number; medianNew: number; ratioOldToNew: number | null }[];
+  rows: { key: string; label: string; unit: string; old: number[]; new: number[]; medianOld: number; medianNew: number; ratioOldToNew: number | null }[];
+}
+
+/**
+ * The engine issue's (#12) target rows: each figure's before and after from an A/B folder (medians of
+ * the runs on the commit before the engine work and on the current one), or only "now" from a results
+ * file where the bench could not run on the old commit.
+ */
+interface Target {
+  figure: string;
+  target: string;
+  /** `ab:<folder>` or a bench's results file name. */
+  source: string;
+  key: string;
+}
+
+const TARGETS: Target[] = [
+  { figure: 'transactional POST → provider, 1 client, p50 (ms)', target: '≤ 25', source: 'ab:transactional-local-delivery', key: 'c1.provider_p50_ms' },
+  { figure: 'transactional, 50 clients: accepted/s', target: '≥ 600', source: 'ab:transactional-local-delivery', key: 'c50.accepted_per_second' },
+  { figure: 'transactional, 50 clients: POST → provider p99 (ms)', target: '≤ 250', source: 'ab:transactional-local-delivery', key: 'c50.provider_p99_ms' },
+  { figure: 'transactional p99 while a 100,000-recipient campaign sends, ÷ its idle p99', target: '≤ 2', source: 'transactional', key: 'campaign.c50.p99_vs_idle' },
+  { figure: 'enroll 10,000 from a list: answer of the request (s)', target: '≤ 2', source: 'ab:sequences-engine', key: 'enroll_total_s' },
+  { figure: 'enroll 10,000: journeys started per second', target: '≥ 500', source: 'ab:sequences-engine', key: 'enroll_per_s' },
+  { figure: 'enroll 10,000: all first emails accepted (s)', target: '≤ 40', source: 'ab:sequences-engine', key: 'all_first_emails_s' },
+  { figure: 'timer lag, 1,000 steps due in one minute, p99 to send start (ms)', target: '≤ 2,000', source: 'ab:sequences-engine', key: 'timer_lag_start_p99_ms' },
+  { figure: 'worker RSS idle (MB)', target: '≤ 200', source: 'ab:sequences-engine', key: 'worker_rss_idle_mb' },
+  { figure: 'worker RSS with 10,000 sleeping journeys (MB)', target: '≤ 300', source: 'ab:sequences-engine', key: 'worker_rss_sleeping_mb' },
+  { figure: 'campaign to 100,000, no throttle, freeze included (emails/s)', target: '≥ 5,000', source: 'ab:campaign-engine', key: 'campaign_emails_per_s' },
+];
+
+/** The #12 targets as one table: before, after, target, and where each figure comes from. */
+function targetsSection(abs: AbSummary[], results: Map<string, BenchResult>): string[] {
+  const rows = TARGETS.map((t) => {
+    if (t.source.startsWith('ab:')) {
+      const name = t.source.slice(3);
+      const row = abs.find((a) => a.name === name)?.rows.find((r) => r.key === t.key);
+      if (!row) return `| ${t.figure} | not measured | not measured | ${t.target} | no \`${t.key}\` in bench/results/ab/${name}/summary.json yet |`;
+      const runs = `A/B \`${name}\`, medians of ${row.old.length} + ${row.new.length} runs`;
+      return `| ${t.figure} | ${formatValue(row.medianOld)} | ${formatValue(row.medianNew)} | ${t.target} | ${runs} |`;
+    }
+    const figure = results.get(t.source)?.figures.find((f) => f.key === t.key);
+    return `| ${t.figure} | not measured before | ${figure ? formatValue(figure.value) : 'not measured'} | ${t.target} | bench/results/${t.source}.json |`;
+  });
+  return [
+    '## #12 Engine cost: the targets, before and after',
+    '',
+    'Before: the commit before the engine work (c06bc9e); after: this one. Each A/B ran its bench on both',
+    'commits back to back on the same machine (its section below gives every run and its load average).',
+    '',
+    '| figure | before | after | target | source |',
+    '| --- | ---: | ---: | ---: | --- |',
+    ...rows,
+  ];
 }
 
 const AB_DIR = path.join(RESULTS_DIR, 'ab');
