@@ -22,7 +22,6 @@
  * Writes bench/results/sequences.json with machine info.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +30,7 @@ import { createDatabase, type Db } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { ensureApiKey } from '../src/db/repositories/api-keys.js';
 import { ensureDefaultSite } from '../src/db/repositories/sites.js';
-import type { FakeResend } from '../test/helpers/fake-resend.js';
+import { apiCall, exactlyOnce } from './lib/api.js';
 import { memoryOf } from './lib/proc.js';
 import { benchTidingsEnv, fakeResendConfig, seedBenchList, type RoleProcess, spawnTidingsRole, startBenchServices, benchPgFsync } from './lib/services.js';
 import { loadAverage, machineInfo } from './lib/machine.js';
@@ -54,34 +53,8 @@ async function waitFor(what: string, ready: () => Promise<boolean>, opts: { time
   }
 }
 
-/**
- * One API call over node:http with no client timeout: enrolling a whole list answers only when every
- * journey has started, which on a loaded machine takes longer than fetch's 5-minute header timeout.
- */
-function api<T>(base: string, method: string, url: string, body?: unknown): Promise<T> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${base}/api/v1${url}`,
-      {
-        method,
-        headers: { authorization: `Bearer ${API_KEY}`, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          const json = JSON.parse(text) as { data: T; error?: unknown };
-          if ((res.statusCode ?? 500) >= 400) reject(new Error(`${method} ${url}: ${res.statusCode} ${JSON.stringify(json.error)}`));
-          else resolve(json.data);
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+/** One call to the bench's API with its key (bench/lib/api.ts). */
+const api = <T>(base: string, method: string, url: string, body?: unknown) => apiCall<T>(base, API_KEY, method, url, body);
 
 /** What `GET /enrollment-jobs/:id` answers (the fields this bench reads). */
 interface EnrollmentJob {
@@ -94,17 +67,6 @@ interface EnrollmentJob {
 async function count(db: Db, query: ReturnType<typeof sql>): Promise<number> {
   const { rows } = await db.execute<{ n: number }>(query);
   return Number(rows[0]?.n ?? 0);
-}
-
-/** Every address got exactly one email with this subject. */
-function exactlyOnce(fake: FakeResend, subject: string, expected: number): boolean {
-  const perAddress = new Map<string, number>();
-  for (const e of fake.emails) {
-    if (e.payload.subject !== subject) continue;
-    const to = [e.payload.to].flat()[0]!;
-    perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
-  }
-  return perAddress.size === expected && [...perAddress.values()].every((n) => n === 1);
 }
 
 async function main() {

@@ -28,13 +28,14 @@ import { ensureApiKey } from '../src/db/repositories/api-keys.js';
 import { ensureDefaultSite } from '../src/db/repositories/sites.js';
 import type { OutgoingEmail } from '../src/mail/mailer.js';
 import { createResendMailer } from '../src/mail/resend.js';
-import type { FakeResend, RecordedRequest } from '../test/helpers/fake-resend.js';
+import type { FakeResend } from '../test/helpers/fake-resend.js';
 import { machineInfo } from './lib/machine.js';
 import { memoryOf } from './lib/proc.js';
 import { writeResult, type Figure } from './lib/results.js';
 import { onCleanup, runBench, since, tempDir } from './lib/run.js';
 import { benchPgDurable, benchTidingsEnv, fakeResendConfig, type RoleProcess, seedBenchList, spawnTidingsRole, startManagedBenchServices } from './lib/services.js';
-import { round, summarize, type Summary } from './lib/stats.js';
+import { round } from './lib/stats.js';
+import { arrivalClock, type RoundResult, sendRound } from './lib/transactional-load.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 500);
 /** `all`: API and workers in one process, as `npm start` runs them (the default); `split`: two processes, as the compose file does. */
@@ -64,100 +65,6 @@ async function waitFor(what: string, proc: RoleProcess, ready: () => Promise<boo
     if (Date.now() > deadline) throw new Error(`${what} did not become ready:\n${proc.output()}`);
     await sleep(200);
   }
-}
-
-/**
- * When each email reached the fake provider, by the bench token in its subject. The fake records a
- * request the moment it arrives; observing that array's pushes is the least intrusive clock we have.
- */
-function arrivalClock(fake: FakeResend): Map<string, number> {
-  const arrivals = new Map<string, number>();
-  const push = fake.requests.push.bind(fake.requests);
-  fake.requests.push = (...records: RecordedRequest[]) => {
-    const now = performance.now();
-    for (const r of records) {
-      const subject = (r.body as { subject?: unknown } | undefined)?.subject;
-      if (r.path === '/emails' && typeof subject === 'string' && !arrivals.has(subject)) arrivals.set(subject, now);
-    }
-    return push(...records);
-  };
-  return arrivals;
-}
-
-interface RoundResult {
-  concurrency: number;
-  requests: number;
-  accepted: number;
-  acceptedPerSecond: number;
-  acceptMs: Summary;
-  toProviderMs: Summary;
-  allDeliveredSeconds: number;
-  emailsAtProvider: number;
-}
-
-async function sendRound(
-  base: string,
-  fake: FakeResend,
-  arrivals: Map<string, number>,
-  configId: number,
-  concurrency: number,
-  label: string,
-  count = REQUESTS,
-): Promise<RoundResult> {
-  const postedAt = new Map<string, number>();
-  const acceptMs: number[] = [];
-  let next = 0;
-  let accepted = 0;
-  const failures: string[] = [];
-  const started = performance.now();
-  const client = async () => {
-    while (next < count) {
-      const i = next++;
-      const subject = `bench ${label} #${i}`;
-      // Serialised before the clock starts: the figures are the server's time plus the wire.
-      const body = JSON.stringify({
-        to: `person${i}@example.com`,
-        subject,
-        html: `<p>Hello {{ name }}, this is message ${i}.</p>`,
-        variables: { name: `Person ${i}` },
-        sendingConfigId: configId,
-      });
-      const t = performance.now();
-      postedAt.set(subject, t);
-      const res = await fetch(`${base}/api/v1/send`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-        body,
-      });
-      const text = await res.text();
-      acceptMs.push(since(t));
-      if (res.status === 202) accepted += 1;
-      else failures.push(`${res.status} ${text}`);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, client));
-  const postSeconds = since(started) / 1000;
-  if (failures.length) throw new Error(`${failures.length} requests were not accepted, e.g. ${failures[0]}`);
-
-  const deadline = Date.now() + 5 * 60_000;
-  while ([...postedAt.keys()].some((s) => !arrivals.has(s))) {
-    if (Date.now() > deadline) throw new Error(`not every email of round ${label} reached the provider within 5 minutes`);
-    await sleep(5);
-  }
-  const allDeliveredSeconds = since(started) / 1000;
-  const toProvider = [...postedAt].map(([subject, t]) => arrivals.get(subject)! - t);
-  const emailsAtProvider = fake.emails.filter((e) => e.payload.subject.startsWith(`bench ${label} #`)).length;
-  if (emailsAtProvider !== count) throw new Error(`round ${label}: ${emailsAtProvider} emails accepted by the provider for ${count} requests`);
-  return {
-    concurrency,
-    requests: count,
-    accepted,
-    acceptedPerSecond: accepted / postSeconds,
-    acceptMs: summarize(acceptMs),
-    toProviderMs: summarize(toProvider),
-    allDeliveredSeconds,
-    emailsAtProvider,
-  };
 }
 
 function batchMessages(count: number, prefix: string): OutgoingEmail[] {
@@ -211,14 +118,14 @@ async function main() {
   // A short warm-up (JIT, connection pools, the workflow cache) that is not measured.
   process.stderr.write('warming up…\n');
   const warmRequests = 100;
-  await sendRound(base, fake, arrivals, config.id, 10, 'warmup', warmRequests).catch((err: Error) => {
+  await sendRound({ base, apiKey: API_KEY, fake, arrivals, configId: config.id, concurrency: 10, label: 'warmup', count: warmRequests }).catch((err: Error) => {
     throw new Error(`warm-up failed: ${err.message}`);
   });
 
   const rounds: RoundResult[] = [];
   for (const concurrency of CONCURRENCIES) {
     process.stderr.write(`${REQUESTS} × POST /send with ${concurrency} concurrent client(s)…\n`);
-    rounds.push(await sendRound(base, fake, arrivals, config.id, concurrency, `c${concurrency}`));
+    rounds.push(await sendRound({ base, apiKey: API_KEY, fake, arrivals, configId: config.id, concurrency, label: `c${concurrency}`, count: REQUESTS }));
   }
 
   let duringCampaign: (RoundResult & { campaignEmailsBefore: number; campaignEmailsAfter: number }) | null = null;
@@ -246,10 +153,10 @@ async function main() {
     }
     const before = campaignEmails();
     process.stderr.write(`${REQUESTS} × POST /send with ${concurrency} concurrent client(s) while it sends (${before} campaign emails so far)…\n`);
-    const round = await sendRound(base, fake, arrivals, config.id, concurrency, `campaign-c${concurrency}`);
+    const busy = await sendRound({ base, apiKey: API_KEY, fake, arrivals, configId: config.id, concurrency, label: `campaign-c${concurrency}`, count: REQUESTS });
     const after = campaignEmails();
     if (after >= CAMPAIGN_RECIPIENTS) throw new Error(`the campaign finished (${after} emails) before the transactional round did: raise CAMPAIGN_RECIPIENTS`);
-    duringCampaign = { ...round, campaignEmailsBefore: before, campaignEmailsAfter: after };
+    duringCampaign = { ...busy, campaignEmailsBefore: before, campaignEmailsAfter: after };
   }
 
   process.stderr.write(`${BATCH_EMAILS} emails through the Resend batch endpoint…\n`);

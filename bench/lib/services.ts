@@ -23,6 +23,11 @@ export const benchPgDurable = process.env.BENCH_PG_FSYNC !== 'off';
 /** How the bench's PostgreSQL was run, for result files' setup lines. */
 export const benchPgFsync = benchPgDurable ? 'fsync on' : 'fsync off';
 
+/** The bench's PostgreSQL flags: durability off when BENCH_PG_FSYNC=off (see benchPgDurable), then `extra`. */
+export function benchPostgresFlags(extra: string[] = []): string[] {
+  return [...(benchPgDurable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']), ...extra];
+}
+
 /**
  * A throwaway embedded PostgreSQL (database `bench`) and Temporal dev server under `tmp`, and the fake
  * Resend server in this process, started at once; plus a free port for the API. The caller stops them.
@@ -35,10 +40,7 @@ export async function startBenchServices(tmp: string, opts: { postgresFlags?: st
       dataDir: path.join(tmp, 'pg'),
       port: pgPort,
       database: 'bench',
-      postgresFlags: [
-        ...(benchPgDurable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
-        ...(opts.postgresFlags ?? []),
-      ],
+      postgresFlags: benchPostgresFlags(opts.postgresFlags),
     }),
     startEmbeddedTemporal({ dataDir: path.join(tmp, 'temporal'), port: temporalPort, uiPort: false }),
     startFakeResend(),
