@@ -20,12 +20,11 @@ import { StartupError } from './embedded/errors.js';
 import { startEmbeddedPostgres } from './embedded/postgres.js';
 import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './embedded/runtime.js';
 import { startEmbeddedTemporal } from './embedded/temporal.js';
+import type { startApi as StartApi } from './server.js';
 import { createLinks } from './mail/links.js';
 import { createLogger, type Logger } from './logger.js';
-import { startApi } from './server.js';
 import { connectTemporal, registerSearchAttributes } from './temporal/client.js';
 import { ensureOutboxRelays } from './temporal/relays.js';
-import { createWorkers, runWorkers } from './worker.js';
 
 type Stop = { name: string; stop: () => Promise<void> };
 
@@ -175,12 +174,7 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
   // The API answers while the workers bundle workflow code (the slow part of a cold start).
   const [apiResult, workersResult] = await Promise.allSettled([
     runApi
-      ? startApi({ db: database.db, temporal: apiTemporal, eagerStart: apiTemporal !== temporal.client, config, logger }, { port: config.PORT, host: config.HOST }).catch(
-          (err: Error) => {
-            // startApi's only failure is listen(): its message already says which port and what to do.
-            throw new StartupError(err.message, { cause: err });
-          },
-        )
+      ? startApiRole({ db: database.db, temporal: apiTemporal, eagerStart: apiTemporal !== temporal.client, config, logger }, { port: config.PORT, host: config.HOST })
       : Promise.resolve(null),
     workerConnection ? startWorkers(config, database.db, workerConnection, logger) : Promise.resolve(null),
   ]);
@@ -220,6 +214,17 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
   printBanner({ config, apiUrl: api?.url ?? null, roles: config.TIDINGS_ROLE, newKey, logConfigId: logConfig?.id ?? null });
 }
 
+// Each role's modules load only in a process that runs it: the API's (express, OpenAPI) are dead
+// weight in a worker's memory, the activities' (mail SDKs, rendering) in an API's.
+
+async function startApiRole(...args: Parameters<typeof StartApi>) {
+  const { startApi } = await import('./server.js');
+  return startApi(...args).catch((err: Error) => {
+    // startApi's only failure is listen(): its message already says which port and what to do.
+    throw new StartupError(err.message, { cause: err });
+  });
+}
+
 async function startWorkers(
   config: Config,
   db: ReturnType<typeof createDatabase>['db'],
@@ -229,6 +234,7 @@ async function startWorkers(
   // The secret is always set by now (generated into the data dir when TIDINGS_SECRET is unset).
   const secretBox = createSecretBox(config.TIDINGS_SECRET!);
   const links = createLinks({ secret: config.TIDINGS_SECRET!, publicUrl: config.PUBLIC_URL! });
+  const { createWorkers, runWorkers } = await import('./worker.js');
   // The relay's journeys start over the workers' own connection, eagerly: each first workflow task comes
   // back with the start and runs in this process, without a task-queue round trip.
   const relayClient = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, Runtime, Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type Activities } from '../activities/index.js';
 import { createSecretBox, type SecretBox } from './crypto/secret-box.js';
 import type { Db } from './db/client.js';
@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import { createMailers, type Mailers } from './mail/from-config.js';
 import { createLinks, type Links } from './mail/links.js';
 import { TASK_QUEUES } from './temporal/task-queues.js';
+import { loadWorkflowBundle } from './temporal/workflow-bundle.js';
 
 export type TaskQueue = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];
 
@@ -20,7 +21,10 @@ export interface WorkerDeps {
   namespace: string;
   db: Db;
   logger: Logger;
-  /** A prebuilt bundle (tests bundle once per file; production may prebuild); else bundled from source at start. */
+  /**
+   * A prebuilt bundle (tests bundle once per run); else the cached bundle of the workflow sources,
+   * rebuilt in a child process when a source changed (src/temporal/workflow-bundle.ts).
+   */
   workflowBundle?: WorkflowBundleOption;
   /** The activity implementations; built from the other deps unless given (tests wrap them to inject crashes). */
   activities?: Activities;
@@ -106,9 +110,9 @@ export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
       temporal: deps.temporal,
       eagerStart: deps.eagerStart,
     });
-  // Bundled once for both workers: webpack is the slow part of a cold start.
-  // The runtime's logger, as Worker.create would use: webpack's report joins the process's own logs.
-  const workflowBundle = deps.workflowBundle ?? { code: (await bundleWorkflowCode({ workflowsPath, logger: Runtime.instance().logger })).code };
+  // One bundle for both workers. Webpack runs in a child process, if at all: in this process it would
+  // leave about 100 MB of resident memory behind for the worker's whole life.
+  const workflowBundle = deps.workflowBundle ?? (await bundleForWorkers(deps.logger));
   const common = { connection: deps.connection, namespace: deps.namespace, workflowBundle, activities };
 
   const queues = deps.taskQueues ?? Object.values(TASK_QUEUES);
@@ -123,6 +127,13 @@ export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
   }
   if (ownMailers && workers[0]) afterStop.set(workers[0], () => ownMailers.close());
   return workers;
+}
+
+async function bundleForWorkers(logger: Logger): Promise<WorkflowBundleOption> {
+  const started = performance.now();
+  const { code, cached } = await loadWorkflowBundle(workflowsPath, { log: (msg) => logger.warn(msg) });
+  logger.debug({ cached, ms: Math.round(performance.now() - started) }, cached ? 'workflow bundle read from the cache' : 'workflow bundle built');
+  return { code };
 }
 
 /** Runs the workers until all have stopped (`worker.shutdown()`; the composition root decides when). */
