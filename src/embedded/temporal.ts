@@ -71,6 +71,10 @@ export async function startEmbeddedTemporal(opts: EmbeddedTemporalOptions): Prom
     // A workflow task that schedules an activity gets the activity task back in its answer (the
     // worker polls the same queue), saving a matching round trip per sequence step or batch.
     '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    // One worker process per queue on one box: a single partition per task queue, so a poll never
+    // waits on an empty partition while tasks sit in another until forwarded.
+    '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
+    '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
     '--log-format', 'json',
     '--log-level', 'warn',
     ...(uiPort === false ? ['--headless'] : ['--ui-port', String(uiPort)]),
