@@ -25,6 +25,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import { createDatabase, type Db } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
@@ -32,6 +33,7 @@ import { ensureApiKey } from '../src/db/repositories/api-keys.js';
 import { ensureDefaultSite } from '../src/db/repositories/sites.js';
 import { apiCall, exactlyOnce } from './lib/api.js';
 import { memoryOf } from './lib/proc.js';
+import { wakeTiming, type WakeTiming } from './lib/temporal-cost.js';
 import { benchTidingsEnv, fakeResendConfig, seedBenchList, type RoleProcess, spawnTidingsRole, startBenchServices, benchPgFsync } from './lib/services.js';
 import { loadAverage, machineInfo } from './lib/machine.js';
 import { writeResult, type Figure } from './lib/results.js';
@@ -191,6 +193,33 @@ async function main() {
     const start = summarize(startLag);
     const accepted = summarize(acceptedLag);
     const timersOnce = exactlyOnce(fake, 'Your reminder', TIMERS);
+    // Where the lag went, from each journey's history: the server's timer queue, the task queue (no
+    // free poll or slot), then the worker until the send began (replay on a cache miss, local activities).
+    const temporalClient = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    const wakes = new Map<string, WakeTiming>();
+    const ids = [...due.keys()];
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let id = ids.pop(); id !== undefined; id = ids.pop()) {
+          const wake = await wakeTiming(temporalClient, id);
+          if (wake) wakes.set(id, wake);
+        }
+      }),
+    );
+    await temporalClient.connection.close();
+    const woken = [...wakes.values()];
+    const lagParts = {
+      timerFiredLateMs: summarize(woken.map((w) => w.timerFiredLateMs)),
+      taskQueueWaitMs: summarize(woken.flatMap((w) => (w.taskQueueWaitMs === null ? [] : [w.taskQueueWaitMs]))),
+      taskStartToSendMs: summarize(
+        sendRows.flatMap((r) => {
+          const started = wakes.get(r.enrollment_id)?.taskStartedMs;
+          return started == null ? [] : [new Date(r.created_at).getTime() - started];
+        }),
+      ),
+      workflowTaskTimeouts: woken.reduce((n, w) => n + w.workflowTaskTimeouts, 0),
+    };
+    process.stderr.write(`timer lag parts: ${JSON.stringify(lagParts)}\n`);
 
     // 4. A list_add trigger fed by one set-based membership insert, as an import batch writes it.
     const [joinedList] = (await db.execute<{ id: number }>(sql`insert into lists (site_id, name) values (${site.id}, 'Joined') returning id`)).rows;
@@ -239,6 +268,10 @@ async function main() {
       { key: 'timer_lag_start_p99_ms', label: 'timer lag to send start p99', value: Math.round(start.p99), unit: 'ms', loadAverage: timersLoad },
       { key: 'timer_lag_accepted_p50_ms', label: 'timer lag to provider acceptance p50', value: Math.round(accepted.p50), unit: 'ms', loadAverage: timersLoad },
       { key: 'timer_lag_accepted_p99_ms', label: 'timer lag to provider acceptance p99', value: Math.round(accepted.p99), unit: 'ms', loadAverage: timersLoad },
+      { key: 'timer_fired_late_p99_ms', label: 'timer lag: timer fired after due, p99 (server timer queue)', value: Math.round(lagParts.timerFiredLateMs.p99), unit: 'ms', loadAverage: timersLoad },
+      { key: 'timer_task_wait_p99_ms', label: 'timer lag: first workflow task after the timer, scheduled → started, p99', value: Math.round(lagParts.taskQueueWaitMs.p99), unit: 'ms', loadAverage: timersLoad },
+      { key: 'timer_task_to_send_p99_ms', label: 'timer lag: that task started → send began, p99 (worker)', value: Math.round(lagParts.taskStartToSendMs.p99), unit: 'ms', loadAverage: timersLoad },
+      { key: 'timer_task_timeouts', label: 'timer lag: workflow task timeouts among the woken journeys', value: lagParts.workflowTaskTimeouts, unit: 'tasks', loadAverage: timersLoad },
       {
         key: 'triggered_started_s',
         label: `list_add trigger: ${TRIGGERED} contacts join the list in one INSERT → every journey started (relay polls every 5 s)`,
@@ -270,6 +303,7 @@ async function main() {
         dueSpreadSeconds: round(spreadS),
         timerLagToSendStartMs: start,
         timerLagToAcceptanceMs: accepted,
+        timerLagParts: lagParts,
         workerRssSleeping: sleepingRss,
       },
     });

@@ -159,3 +159,43 @@ export function diffCounts(after: Record<string, number>, before: Record<string,
   }
   return out;
 }
+
+/** Where one woken journey's timer lag went, from its history (ms). */
+export interface WakeTiming {
+  /** When the timer was due (TimerStarted + its duration), epoch ms. */
+  dueMs: number;
+  /** TimerFired minus due: the server's timer queue. */
+  timerFiredLateMs: number;
+  /** The first workflow task after the timer: scheduled → started (waiting in a task queue for a poll or a worker slot). */
+  taskQueueWaitMs: number | null;
+  /** When that task started, epoch ms: what follows until the send is the worker's (a replay on a cache miss, local activities). */
+  taskStartedMs: number | null;
+  /** Workflow tasks of the run that timed out (a sticky task not picked up in time, a worker too slow). */
+  workflowTaskTimeouts: number;
+}
+
+/** {@link WakeTiming} of a workflow that slept on one timer; null when it has no fired timer. */
+export async function wakeTiming(client: Client, workflowId: string): Promise<WakeTiming | null> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const T = EventType;
+  const fired = events.findIndex((e) => e.eventType === T.EVENT_TYPE_TIMER_FIRED);
+  if (fired < 0) return null;
+  const timerId = events[fired]!.timerFiredEventAttributes?.timerId;
+  const started = events.find((e) => e.eventType === T.EVENT_TYPE_TIMER_STARTED && e.timerStartedEventAttributes?.timerId === timerId);
+  if (!started) return null;
+  const dueMs = tsToMs(started.eventTime) + tsToMs(started.timerStartedEventAttributes?.startToFireTimeout);
+  const after = events.slice(fired + 1);
+  const first = (type: proto.temporal.api.enums.v1.EventType) => {
+    const e = after.find((x) => x.eventType === type);
+    return e ? tsToMs(e.eventTime) : null;
+  };
+  const scheduled = first(T.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+  const taskStartedMs = first(T.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+  return {
+    dueMs,
+    timerFiredLateMs: tsToMs(events[fired]!.eventTime) - dueMs,
+    taskQueueWaitMs: scheduled !== null && taskStartedMs !== null ? taskStartedMs - scheduled : null,
+    taskStartedMs,
+    workflowTaskTimeouts: events.filter((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT).length,
+  };
+}
