@@ -52,11 +52,11 @@ export interface WorkerDeps {
 /** Per-queue worker tuning: each queue has its own slots, so one kind of work cannot starve the other. */
 const QUEUE_OPTIONS: Record<TaskQueue, Partial<WorkerOptions>> = {
   [TASK_QUEUES.main]: {
-    // A cached workflow skips a history replay on its next task but holds its module state in the
-    // shared sandbox: about 0.8 MB each (measured: 500 sleeping journeys, 250 of them cached, took
-    // the worker from 327 to 526 MB). A journey's tasks come within a second or two of each other
-    // (start, local activities, send, sleep), so the cache only has to cover the journeys in flight;
-    // a sleeping one evicted costs nothing until it wakes, then one replay of a short history.
+    // A cached workflow skips a history replay on its next task but keeps its state in the worker.
+    // A journey's tasks come within a second or two of each other (start, local activities, send,
+    // sleep), so the cache only has to cover the journeys in flight; a sleeping one evicted costs
+    // nothing until it wakes, then one replay of a short history. Unset, the SDK sizes the cache
+    // from the heap limit (thousands), so every sleeping journey would stay cached.
     maxCachedWorkflows: 64,
     // Workflow tasks are short CPU bursts; a few dozen keep both cores busy without starving activities.
     maxConcurrentWorkflowTaskExecutions: 40,
