@@ -291,7 +291,7 @@ async function main() {
         timers: TIMERS,
         triggered: TRIGGERED,
         timerDelayMinutes: TIMER_DELAY_MINUTES,
-        setup: `embedded PostgreSQL (${benchPgFsync}) + Temporal dev server (SQLite WAL) + fake Resend on localhost; API and worker as separate processes (worker: maxCachedWorkflows 250)`,
+        setup: `embedded PostgreSQL (${benchPgFsync}) + Temporal dev server (SQLite WAL) + fake Resend on localhost; API and worker as separate processes (worker: maxCachedWorkflows 250 on the main queue)`,
       },
       figures,
       details: {

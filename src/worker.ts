@@ -52,12 +52,12 @@ export interface WorkerDeps {
 /** Per-queue worker tuning: each queue has its own slots, so one kind of work cannot starve the other. */
 const QUEUE_OPTIONS: Record<TaskQueue, Partial<WorkerOptions>> = {
   [TASK_QUEUES.main]: {
-    // A cached workflow skips a history replay on its next task but keeps its state in the worker.
-    // A journey's tasks come within a second or two of each other (start, local activities, send,
-    // sleep), so the cache only has to cover the journeys in flight; a sleeping one evicted costs
-    // nothing until it wakes, then one replay of a short history. Unset, the SDK sizes the cache
-    // from the heap limit (thousands), so every sleeping journey would stay cached.
-    maxCachedWorkflows: 64,
+    // A cached workflow skips a history replay on its next task but keeps its state in the worker;
+    // a sleeping one evicted costs nothing until it wakes, then one replay. Unset, the SDK sizes the
+    // cache from the heap limit (thousands). 64 instead of 250 saved no measurable memory with 2,000
+    // sleeping journeys (what stays is the heap and malloc growth of the burst that started them) and
+    // cost replays while 2,000 journeys were in flight at once.
+    maxCachedWorkflows: 250,
     // Workflow tasks are short CPU bursts; a few dozen keep both cores busy without starving activities.
     maxConcurrentWorkflowTaskExecutions: 40,
     // Import batches hold a database connection for their transaction: more slots than the pool
