@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWorkflowBundle, WORKFLOW_BUNDLE_CACHE_DIR } from '../../src/temporal/workflow-bundle.js';
@@ -11,13 +11,15 @@ let cacheDir: string;
 const workflows = (answer: string) => `import { sleep } from '@temporalio/workflow';\nexport async function napper() { await sleep(1); return '${answer}'; }\n`;
 
 beforeAll(async () => {
+  // A fresh clone has no node_modules/.cache until something writes there (in CI this file may run first).
+  await mkdir(path.dirname(WORKFLOW_BUNDLE_CACHE_DIR), { recursive: true });
   dir = await mkdtemp(path.join(path.dirname(WORKFLOW_BUNDLE_CACHE_DIR), 'tidings-bundle-test-'));
   workflowsPath = path.join(dir, 'workflows.js');
   cacheDir = path.join(dir, 'cache');
   await writeFile(workflowsPath, workflows('first answer'));
 });
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('the workflow bundle cache', () => {
