@@ -10,6 +10,7 @@ import {
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
+  type RetryPolicy,
 } from '@temporalio/workflow';
 import type { EnrollmentActivities } from '../activities/enrollment.js';
 import {
@@ -53,34 +54,21 @@ const localBookkeeping = proxyLocalActivities<EnrollmentActivities>({
 // Delivery, as for transactional sends: backoff capped at 5 minutes, twelve attempts (well inside the
 // provider's 24-hour idempotency window), a provider 429 replaces the backoff with its retry-after.
 // The activity heartbeats while it waits for a rate-limit slot.
-const delivery = proxyActivities<EnrollmentActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    maximumAttempts: 12,
-    nonRetryableErrorTypes: [...PERMANENT_DELIVERY_FAILURES, ENROLLMENT_FAILURES.stepNotSendable],
-  },
-});
+const deliveryRetry: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '5 minutes',
+  maximumAttempts: 12,
+  nonRetryableErrorTypes: [...PERMANENT_DELIVERY_FAILURES, ENROLLMENT_FAILURES.stepNotSendable],
+};
+const delivery = proxyActivities<EnrollmentActivities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '30 seconds', retry: deliveryRetry });
 
 // Since PATCHES.emailStepActivity: the whole email step (check, render, record, send) as one local
 // activity with the delivery retry policy, so a step costs no activity task and no extra workflow
 // task. A retry due within localRetryThreshold runs inside the same workflow task; a later one (a
 // 429's retry-after, the longer backoffs) waits on a durable timer. A worker that dies mid-step is
 // noticed by the workflow task timeout, and the retry finds the send under its idempotency key.
-const localEmailStep = proxyLocalActivities<EnrollmentActivities>({
-  startToCloseTimeout: '10 minutes',
-  localRetryThreshold: '10 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    maximumAttempts: 12,
-    nonRetryableErrorTypes: [...PERMANENT_DELIVERY_FAILURES, ENROLLMENT_FAILURES.stepNotSendable],
-  },
-});
+const localEmailStep = proxyLocalActivities<EnrollmentActivities>({ startToCloseTimeout: '10 minutes', localRetryThreshold: '10 seconds', retry: deliveryRetry });
 
 /**
  * Why a step's delivery was given up. A regular activity's last failure arrives wrapped in an
