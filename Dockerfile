@@ -13,6 +13,15 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
+# --- dashboard: built with the development packages (Vite, React), shipped as static files only ---
+FROM ${NODE_IMAGE} AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY src/web ./src/web
+COPY web ./web
+RUN npx tsx src/web/build.ts /app/web-dist
+
 # --- runtime ----------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
@@ -25,6 +34,8 @@ COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
 COPY drizzle ./drizzle
+COPY --from=web /app/web-dist ./web-dist
+ENV TIDINGS_WEB_DIR=/app/web-dist
 
 # The data dir (default .data) is the only place the app may write; tsx caches in /tmp.
 RUN mkdir -p /app/.data && chown node:node /app/.data

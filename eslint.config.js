@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'dist/**', 'drizzle/**'] },
+  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'dist/**', 'web/dist/**', 'drizzle/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -29,6 +29,8 @@ export const configSchema = z.object({
     .string()
     .regex(/^tk_live_[A-Za-z0-9_-]{16,}$/, 'must look like tk_live_<at least 16 letters, digits, _ or ->')
     .optional(),
+  /** A prebuilt dashboard (`tsx src/web/build.ts <dir>`), as in the image; unset: built on start and cached. */
+  TIDINGS_WEB_DIR: z.string().min(1).optional(),
   TIDINGS_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Base of unsubscribe and tracking links; required in production (src/main.ts defaults it to localhost otherwise). */
   PUBLIC_URL: z.url().optional(),

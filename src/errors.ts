@@ -22,7 +22,9 @@ export type ErrorKind =
   | 'unprocessable'
   | 'rate_limited'
   /** The server is set up wrong (e.g. no secret to encrypt with): not the client's fault. */
-  | 'misconfigured';
+  | 'misconfigured'
+  /** Not ready yet or not served here (e.g. the dashboard still building): try again later. */
+  | 'unavailable';
 
 /**
  * An expected failure with a stable machine-readable `code` (clients branch on it) and its kind.

@@ -171,10 +171,13 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
   const workerConnection = runWorker ? await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS }) : null;
   if (workerConnection) life.add('worker connection', () => workerConnection.close());
   const apiTemporal = runApi && workerConnection ? new Client({ connection: workerConnection, namespace: config.TEMPORAL_NAMESPACE }) : temporal.client;
+  // The dashboard builds (first start, or after a change) while everything else starts; /app answers
+  // 503 until it is ready, and a failed build leaves the API serving.
+  const webApp = runApi ? startWebAppBuild(config, logger) : undefined;
   // The API answers while the workers bundle workflow code (the slow part of a cold start).
   const [apiResult, workersResult] = await Promise.allSettled([
     runApi
-      ? startApiRole({ db: database.db, temporal: apiTemporal, eagerStart: apiTemporal !== temporal.client, config, logger }, { port: config.PORT, host: config.HOST })
+      ? startApiRole({ db: database.db, temporal: apiTemporal, eagerStart: apiTemporal !== temporal.client, config, logger, webApp }, { port: config.PORT, host: config.HOST })
       : Promise.resolve(null),
     workerConnection ? startWorkers(config, database.db, workerConnection, logger) : Promise.resolve(null),
   ]);
@@ -225,6 +228,12 @@ async function startApiRole(...args: Parameters<typeof StartApi>) {
   });
 }
 
+function startWebAppBuild(config: Config, logger: Logger): Promise<string> {
+  const built = import('./web/build.js').then(({ ensureWebApp }) => ensureWebApp({ webDir: config.TIDINGS_WEB_DIR, log: (msg) => logger.info(msg) }));
+  built.catch((err: unknown) => logger.error({ err }, 'the dashboard could not be built; /app answers 503 (the API is unaffected)'));
+  return built;
+}
+
 async function startWorkers(
   config: Config,
   db: ReturnType<typeof createDatabase>['db'],
@@ -254,7 +263,7 @@ async function startWorkers(
 function printBanner(o: { config: Config; apiUrl: string | null; roles: string; newKey: string | null; logConfigId: number | null }): void {
   const lines = ['', `Tidings is running (${o.roles === 'all' ? 'API and worker' : o.roles}).`];
   if (o.apiUrl) {
-    lines.push(`  API:          ${o.apiUrl}/api/v1`, `  API docs:     ${o.apiUrl}/docs`);
+    lines.push(`  Dashboard:    ${o.apiUrl}/app/`, `  API:          ${o.apiUrl}/api/v1`, `  API docs:     ${o.apiUrl}/docs`);
   }
   if (o.config.TEMPORAL_UI_URL) lines.push(`  Temporal UI:  ${o.config.TEMPORAL_UI_URL}`);
   lines.push(`  Data:         ${o.config.dataDir}`);

@@ -9,6 +9,7 @@ import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.js';
 import { rememberMountPath, requestContext } from './middleware/request-context.js';
 import { siteScope } from './middleware/site-scope.js';
 import { opsRouter } from './ops.js';
+import { dashboardRouter } from '../web/serve.js';
 import { publicRouters } from './public/index.js';
 import './ops.schema.js';
 import { featureRouters } from './routes/index.js';
@@ -49,6 +50,7 @@ export function createApp(input: AppDeps): express.Express {
   app.use(express.json({ limit: JSON_LIMIT, type: isJsonBody }));
   app.use(opsRouter(deps));
   app.use(docsRouter());
+  app.use(dashboardRouter(deps.webApp));
 
   const api = Router();
   api.use(rememberMountPath);

@@ -21,4 +21,6 @@ export interface AppDeps {
    * client built on the worker's NativeConnection in the same process (npm start's default).
    */
   eagerStart?: boolean;
+  /** The built dashboard's folder, once built (src/web/build.ts); absent: /app answers 503. */
+  webApp?: Promise<string>;
 }

@@ -16,6 +16,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   unprocessable: 422,
   rate_limited: 429,
   misconfigured: 500,
+  unavailable: 503,
 };
 
 /** The HTTP status an AppError answers with. */

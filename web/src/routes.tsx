@@ -1,0 +1,21 @@
+import type { ReactNode } from 'react';
+import { OverviewPage } from './pages/OverviewPage';
+
+export type NavSection = 'Audience' | 'Messages' | 'Activity' | 'Settings';
+
+/**
+ * Every signed-in page: its path under /app/, and where it sits in the navigation. A page with a
+ * `label` gets a navigation link; detail pages (`contacts/:id`) have none.
+ *
+ * Registration point: add a page with one entry here (and its import).
+ */
+export interface PageRoute {
+  path: string;
+  element: ReactNode;
+  label?: string;
+  section?: NavSection;
+}
+
+export const pages: PageRoute[] = [
+  { path: '', label: 'Overview', element: <OverviewPage /> },
+];
