@@ -1,5 +1,13 @@
 import type { ReactNode } from 'react';
 import { OverviewPage } from './pages/OverviewPage';
+import { SendDetailPage } from './pages/sends/SendDetailPage';
+import { SendsPage } from './pages/sends/SendsPage';
+import { ApiKeysPage } from './pages/settings/ApiKeysPage';
+import { SendingConfigsPage } from './pages/settings/SendingConfigsPage';
+import { SiteSettingsPage } from './pages/settings/SiteSettingsPage';
+import { UsersPage } from './pages/settings/UsersPage';
+import { WebhookDetailPage } from './pages/settings/WebhookDetailPage';
+import { WebhooksPage } from './pages/settings/WebhooksPage';
 
 export type NavSection = 'Audience' | 'Messages' | 'Activity' | 'Settings';
 
@@ -14,8 +22,18 @@ export interface PageRoute {
   element: ReactNode;
   label?: string;
   section?: NavSection;
+  /** Only owners see the navigation entry (the page itself says why it is empty to others). */
+  ownerOnly?: boolean;
 }
 
 export const pages: PageRoute[] = [
   { path: '', label: 'Overview', element: <OverviewPage /> },
+  { path: 'sends', label: 'Send log', section: 'Activity', element: <SendsPage /> },
+  { path: 'sends/:id', element: <SendDetailPage /> },
+  { path: 'settings/site', label: 'Site settings', section: 'Settings', element: <SiteSettingsPage /> },
+  { path: 'sending-configs', label: 'Sending configs', section: 'Settings', element: <SendingConfigsPage /> },
+  { path: 'webhooks', label: 'Webhooks', section: 'Settings', element: <WebhooksPage /> },
+  { path: 'webhooks/:id', element: <WebhookDetailPage /> },
+  { path: 'api-keys', label: 'API keys', section: 'Settings', element: <ApiKeysPage /> },
+  { path: 'users', label: 'Users', section: 'Settings', ownerOnly: true, element: <UsersPage /> },
 ];
