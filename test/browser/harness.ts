@@ -25,7 +25,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -117,6 +117,20 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /**
+ * Processes still running from this data dir: the embedded PostgreSQL and Temporal run in process
+ * groups of their own (so a terminal's Ctrl-C reaches only main.ts), and outlive a killed main.ts.
+ */
+async function leftovers(dataDir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(dataDir)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/**
  * Starts Tidings as a user does (`npm start`) in its own process group, with a fresh data dir and
  * free ports, and waits for the banner. Fails with the output's tail if it exits or takes too long.
  */
@@ -156,8 +170,15 @@ export async function startStack(opts: { timeoutMs?: number; env?: Record<string
         killGroup(pid, 'SIGINT');
         await Promise.race([exited(child), sleep(30_000)]);
       }
-      // Whatever is left of the group (embedded PostgreSQL, Temporal) goes too.
+      // Whatever is left goes too: the group, and the embedded servers in their own groups.
       killGroup(pid, 'SIGKILL');
+      for (const left of await leftovers(dataDir)) {
+        try {
+          process.kill(left, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
       await writeFile(logFile, out).catch(() => {});
     })());
 
