@@ -34,6 +34,6 @@ export const pages: PageRoute[] = [
   { path: 'sending-configs', label: 'Sending configs', section: 'Settings', element: <SendingConfigsPage /> },
   { path: 'webhooks', label: 'Webhooks', section: 'Settings', element: <WebhooksPage /> },
   { path: 'webhooks/:id', element: <WebhookDetailPage /> },
-  { path: 'api-keys', label: 'API keys', section: 'Settings', element: <ApiKeysPage /> },
+  { path: 'api-keys', label: 'API keys', section: 'Settings', ownerOnly: true, element: <ApiKeysPage /> },
   { path: 'users', label: 'Users', section: 'Settings', ownerOnly: true, element: <UsersPage /> },
 ];

@@ -66,7 +66,8 @@ export function ApiKeysPage() {
   const client = useQueryClient();
   const [page, setPage] = useState(1);
   const [creating, setCreating] = useState(false);
-  const keys = useQuery({ queryKey: ['api-keys', page], queryFn: () => get<Paged<ApiKey>>('/api-keys', { page, limit: 50 }) });
+  // The key list is the site's access list: the server shows it to owners only.
+  const keys = useQuery({ queryKey: ['api-keys', page], queryFn: () => get<Paged<ApiKey>>('/api-keys', { page, limit: 50 }), enabled: isOwner });
   const revoke = useMutation({
     mutationFn: (id: number) => del(`/api-keys/${id}`),
     onSuccess: () => {
@@ -81,64 +82,66 @@ export function ApiKeysPage() {
       <Text c="dimmed" size="sm">
         Programs use a key to call the Tidings API (send transactional email, sync contacts). Keys are stored hashed: only their first characters are shown.
       </Text>
-      <RoleNotice role={session?.user.role} needs="owner" what="API keys" />
-      <QueryState isLoading={keys.isLoading} error={keys.error}>
-        {keys.data?.data.length === 0 ? (
-          <Text c="dimmed">No API keys.</Text>
-        ) : (
-          <Table.ScrollContainer minWidth={640}>
-            <Table verticalSpacing="sm" aria-label="API keys">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th scope="col">Name</Table.Th>
-                  <Table.Th scope="col">Key</Table.Th>
-                  <Table.Th scope="col">Created</Table.Th>
-                  <Table.Th scope="col">Last used</Table.Th>
-                  <Table.Th scope="col">Status</Table.Th>
-                  <Table.Th scope="col">
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {keys.data?.data.map((k) => (
-                  <Table.Tr key={k.id} c={k.revokedAt ? 'dimmed' : undefined}>
-                    <Table.Td fw={500}>{k.name}</Table.Td>
-                    <Table.Td ff="monospace">{k.prefix}…</Table.Td>
-                    <Table.Td>{formatDateTime(k.createdAt)}</Table.Td>
-                    <Table.Td title={formatDateTime(k.lastUsedAt)}>{formatRelative(k.lastUsedAt)}</Table.Td>
-                    <Table.Td>
-                      {k.revokedAt ? (
-                        <Badge color="gray" variant="light" title={`Revoked ${formatDateTime(k.revokedAt)}`}>
-                          Revoked
-                        </Badge>
-                      ) : (
-                        <Badge color="teal" variant="light">
-                          Active
-                        </Badge>
-                      )}
-                    </Table.Td>
-                    <Table.Td ta="right">
-                      {isOwner && !k.revokedAt && (
-                        <ConfirmButton
-                          aria-label={`Revoke ${k.name}`}
-                          title={`Revoke “${k.name}”?`}
-                          message={`Programs using ${k.prefix}… stop working at once. This cannot be undone.`}
-                          confirmLabel="Revoke key"
-                          onConfirm={() => revoke.mutateAsync(k.id)}
-                        >
-                          Revoke
-                        </ConfirmButton>
-                      )}
-                    </Table.Td>
+      <RoleNotice role={session?.user.role} needs="owner" what="API keys" readable={false} />
+      {isOwner && (
+        <QueryState isLoading={keys.isLoading} error={keys.error}>
+          {keys.data?.data.length === 0 ? (
+            <Text c="dimmed">No API keys.</Text>
+          ) : (
+            <Table.ScrollContainer minWidth={640}>
+              <Table verticalSpacing="sm" aria-label="API keys">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th scope="col">Name</Table.Th>
+                    <Table.Th scope="col">Key</Table.Th>
+                    <Table.Th scope="col">Created</Table.Th>
+                    <Table.Th scope="col">Last used</Table.Th>
+                    <Table.Th scope="col">Status</Table.Th>
+                    <Table.Th scope="col">
+                      <VisuallyHidden>Actions</VisuallyHidden>
+                    </Table.Th>
                   </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        )}
-        <Pager meta={keys.data?.pagination} onChange={setPage} label="API key pages" />
-      </QueryState>
+                </Table.Thead>
+                <Table.Tbody>
+                  {keys.data?.data.map((k) => (
+                    <Table.Tr key={k.id} c={k.revokedAt ? 'dimmed' : undefined}>
+                      <Table.Td fw={500}>{k.name}</Table.Td>
+                      <Table.Td ff="monospace">{k.prefix}…</Table.Td>
+                      <Table.Td>{formatDateTime(k.createdAt)}</Table.Td>
+                      <Table.Td title={formatDateTime(k.lastUsedAt)}>{formatRelative(k.lastUsedAt)}</Table.Td>
+                      <Table.Td>
+                        {k.revokedAt ? (
+                          <Badge color="gray" variant="light" title={`Revoked ${formatDateTime(k.revokedAt)}`}>
+                            Revoked
+                          </Badge>
+                        ) : (
+                          <Badge color="teal" variant="light">
+                            Active
+                          </Badge>
+                        )}
+                      </Table.Td>
+                      <Table.Td ta="right">
+                        {isOwner && !k.revokedAt && (
+                          <ConfirmButton
+                            aria-label={`Revoke ${k.name}`}
+                            title={`Revoke “${k.name}”?`}
+                            message={`Programs using ${k.prefix}… stop working at once. This cannot be undone.`}
+                            confirmLabel="Revoke key"
+                            onConfirm={() => revoke.mutateAsync(k.id)}
+                          >
+                            Revoke
+                          </ConfirmButton>
+                        )}
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
+          )}
+          <Pager meta={keys.data?.pagination} onChange={setPage} label="API key pages" />
+        </QueryState>
+      )}
       <Modal opened={creating} onClose={() => setCreating(false)} title="Create an API key" closeOnClickOutside={false}>
         {creating && <CreateKey onClose={() => setCreating(false)} />}
       </Modal>

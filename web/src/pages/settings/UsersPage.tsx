@@ -101,7 +101,7 @@ export function UsersPage() {
   if (!isOwner) {
     return (
       <Page title="Users">
-        <RoleNotice role={session?.user.role} needs="owner" what="who has access" />
+        <RoleNotice role={session?.user.role} needs="owner" what="who has access" readable={false} />
       </Page>
     );
   }
