@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Group, Modal, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { Alert, Badge, Button, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
@@ -6,6 +6,7 @@ import { del, errorMessage, get, post } from '../../api/client';
 import { useSession } from '../../auth/session';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { CopyField } from '../../components/CopyField';
+import { DataTable } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { Page, QueryState } from '../../components/Page';
 import { Pager, type Paged } from '../../components/Pager';
@@ -88,56 +89,48 @@ export function ApiKeysPage() {
           {keys.data?.data.length === 0 ? (
             <Text c="dimmed">No API keys.</Text>
           ) : (
-            <Table.ScrollContainer minWidth={640}>
-              <Table verticalSpacing="sm" aria-label="API keys">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th scope="col">Name</Table.Th>
-                    <Table.Th scope="col">Key</Table.Th>
-                    <Table.Th scope="col">Created</Table.Th>
-                    <Table.Th scope="col">Last used</Table.Th>
-                    <Table.Th scope="col">Status</Table.Th>
-                    <Table.Th scope="col">
-                      <VisuallyHidden>Actions</VisuallyHidden>
-                    </Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {keys.data?.data.map((k) => (
-                    <Table.Tr key={k.id} c={k.revokedAt ? 'dimmed' : undefined}>
-                      <Table.Td fw={500}>{k.name}</Table.Td>
-                      <Table.Td ff="monospace">{k.prefix}…</Table.Td>
-                      <Table.Td>{formatDateTime(k.createdAt)}</Table.Td>
-                      <Table.Td title={formatDateTime(k.lastUsedAt)}>{formatRelative(k.lastUsedAt)}</Table.Td>
-                      <Table.Td>
-                        {k.revokedAt ? (
-                          <Badge color="gray" variant="light" title={`Revoked ${formatDateTime(k.revokedAt)}`}>
-                            Revoked
-                          </Badge>
-                        ) : (
-                          <Badge color="teal" variant="light">
-                            Active
-                          </Badge>
-                        )}
-                      </Table.Td>
-                      <Table.Td ta="right">
-                        {isOwner && !k.revokedAt && (
-                          <ConfirmButton
-                            aria-label={`Revoke ${k.name}`}
-                            title={`Revoke “${k.name}”?`}
-                            message={`Programs using ${k.prefix}… stop working at once. This cannot be undone.`}
-                            confirmLabel="Revoke key"
-                            onConfirm={() => revoke.mutateAsync(k.id)}
-                          >
-                            Revoke
-                          </ConfirmButton>
-                        )}
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
+            <DataTable
+              label="API keys"
+              rows={keys.data?.data ?? []}
+              rowKey={(k) => k.id}
+              dimmed={(k) => k.revokedAt !== null}
+              columns={[
+                { header: 'Name', cell: (k) => <Text fw={500} size="sm">{k.name}</Text> },
+                { header: 'Key', cell: (k) => <Text ff="monospace" size="sm">{k.prefix}…</Text> },
+                { header: 'Created', cell: (k) => formatDateTime(k.createdAt) },
+                { header: 'Last used', cell: (k) => <span title={formatDateTime(k.lastUsedAt)}>{formatRelative(k.lastUsedAt)}</span> },
+                {
+                  header: 'Status',
+                  cell: (k) =>
+                    k.revokedAt ? (
+                      <Badge color="gray" variant="light" title={`Revoked ${formatDateTime(k.revokedAt)}`}>
+                        Revoked
+                      </Badge>
+                    ) : (
+                      <Badge color="teal" variant="light">
+                        Active
+                      </Badge>
+                    ),
+                },
+                {
+                  header: 'Actions',
+                  hideHeader: true,
+                  align: 'right',
+                  cell: (k) =>
+                    !k.revokedAt && (
+                      <ConfirmButton
+                        aria-label={`Revoke ${k.name}`}
+                        title={`Revoke “${k.name}”?`}
+                        message={`Programs using ${k.prefix}… stop working at once. This cannot be undone.`}
+                        confirmLabel="Revoke key"
+                        onConfirm={() => revoke.mutateAsync(k.id)}
+                      >
+                        Revoke
+                      </ConfirmButton>
+                    ),
+                },
+              ]}
+            />
           )}
           <Pager meta={keys.data?.pagination} onChange={setPage} label="API key pages" />
         </QueryState>

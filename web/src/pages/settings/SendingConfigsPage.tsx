@@ -1,10 +1,11 @@
-import { Alert, Badge, Button, Card, Group, Modal, NumberInput, PasswordInput, Select, SimpleGrid, Stack, Switch, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, Modal, NumberInput, PasswordInput, Select, SimpleGrid, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { del, errorMessage, get, patch, post } from '../../api/client';
 import { useSession } from '../../auth/session';
 import { ConfirmButton } from '../../components/ConfirmButton';
+import { DataTable } from '../../components/DataTable';
 import { Page, QueryState } from '../../components/Page';
 import type { Paged } from '../../components/Pager';
 import { RoleNotice } from '../../components/RoleNotice';
@@ -273,86 +274,89 @@ export function SendingConfigsPage() {
         {configs.data?.data.length === 0 ? (
           <Text c="dimmed">No sending configs yet.</Text>
         ) : (
-          <Table.ScrollContainer minWidth={800}>
-            <Table verticalSpacing="sm" aria-label="Sending configs">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th scope="col">Id</Table.Th>
-                  <Table.Th scope="col">Name</Table.Th>
-                  <Table.Th scope="col">Provider</Table.Th>
-                  <Table.Th scope="col">From</Table.Th>
-                  <Table.Th scope="col">Credentials</Table.Th>
-                  <Table.Th scope="col">Limits and tracking</Table.Th>
-                  <Table.Th scope="col">
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {configs.data?.data.map((c) => (
-                  <Table.Tr key={c.id}>
-                    <Table.Td>{c.id}</Table.Td>
-                    <Table.Td fw={500}>{c.name}</Table.Td>
-                    <Table.Td>
-                      <Badge variant="light" color={c.provider === 'log' ? 'gray' : 'indigo'}>
-                        {PROVIDER_LABEL[c.provider] ?? c.provider}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{c.fromName ? `${c.fromName} <${c.fromEmail}>` : c.fromEmail}</Text>
-                      {c.replyTo && (
-                        <Text size="xs" c="dimmed">
-                          Reply-to {c.replyTo}
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      {c.credentials === null ? (
-                        <Text size="sm" c="red">
-                          Unreadable (the server’s secret changed): edit and enter them again
-                        </Text>
-                      ) : Object.keys(c.credentials).length === 0 ? (
-                        <Text size="sm" c="dimmed">
-                          None needed
-                        </Text>
-                      ) : (
-                        <Text size="sm" ff="monospace">
-                          {Object.entries(c.credentials)
-                            .map(([k, v]) => `${k}: ${String(v)}`)
-                            .join(', ')}
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{c.maxPerSecond ? `${c.maxPerSecond}/s` : 'No rate limit'}</Text>
+          <DataTable
+            label="Sending configs"
+            rows={configs.data?.data ?? []}
+            rowKey={(c) => c.id}
+            minWidth={800}
+            columns={[
+              { header: 'Id', cell: (c) => c.id },
+              { header: 'Name', cell: (c) => <Text fw={500} size="sm">{c.name}</Text> },
+              {
+                header: 'Provider',
+                cell: (c) => (
+                  <Badge variant="light" color={c.provider === 'log' ? 'gray' : 'indigo'}>
+                    {PROVIDER_LABEL[c.provider] ?? c.provider}
+                  </Badge>
+                ),
+              },
+              {
+                header: 'From',
+                cell: (c) => (
+                  <>
+                    <Text size="sm">{c.fromName ? `${c.fromName} <${c.fromEmail}>` : c.fromEmail}</Text>
+                    {c.replyTo && (
                       <Text size="xs" c="dimmed">
-                        Opens {c.trackOpens ? 'tracked' : 'not tracked'}, clicks {c.trackClicks ? 'tracked' : 'not tracked'}
+                        Reply-to {c.replyTo}
                       </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      {isOwner && (
-                        <Group gap={4} wrap="nowrap" justify="flex-end">
-                          <VerifyButton config={c} />
-                          <Button size="xs" variant="subtle" onClick={() => setEditing(c)} aria-label={`Edit ${c.name}`}>
-                            Edit
-                          </Button>
-                          <ConfirmButton
-                            aria-label={`Delete ${c.name}`}
-                            title={`Delete “${c.name}”?`}
-                            message="Campaigns, sequences and API calls using it will fail until they use another config. A config the send log refers to cannot be deleted."
-                            confirmLabel="Delete"
-                            onConfirm={() => remove.mutateAsync(c.id)}
-                          >
-                            Delete
-                          </ConfirmButton>
-                        </Group>
-                      )}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+                    )}
+                  </>
+                ),
+              },
+              {
+                header: 'Credentials',
+                cell: (c) =>
+                  c.credentials === null ? (
+                    <Text size="sm" c="red">
+                      Unreadable (the server’s secret changed): edit and enter them again
+                    </Text>
+                  ) : Object.keys(c.credentials).length === 0 ? (
+                    <Text size="sm" c="dimmed">
+                      None needed
+                    </Text>
+                  ) : (
+                    <Text size="sm" ff="monospace">
+                      {Object.entries(c.credentials)
+                        .map(([k, v]) => `${k}: ${String(v)}`)
+                        .join(', ')}
+                    </Text>
+                  ),
+              },
+              {
+                header: 'Limits and tracking',
+                cell: (c) => (
+                  <>
+                    <Text size="sm">{c.maxPerSecond ? `${c.maxPerSecond}/s` : 'No rate limit'}</Text>
+                    <Text size="xs" c="dimmed">
+                      Opens {c.trackOpens ? 'tracked' : 'not tracked'}, clicks {c.trackClicks ? 'tracked' : 'not tracked'}
+                    </Text>
+                  </>
+                ),
+              },
+              {
+                header: 'Actions',
+                hideHeader: true,
+                cell: (c) =>
+                  isOwner && (
+                    <Group gap={4} wrap="nowrap" justify="flex-end">
+                      <VerifyButton config={c} />
+                      <Button size="xs" variant="subtle" onClick={() => setEditing(c)} aria-label={`Edit ${c.name}`}>
+                        Edit
+                      </Button>
+                      <ConfirmButton
+                        aria-label={`Delete ${c.name}`}
+                        title={`Delete “${c.name}”?`}
+                        message="Campaigns, sequences and API calls using it will fail until they use another config. A config the send log refers to cannot be deleted."
+                        confirmLabel="Delete"
+                        onConfirm={() => remove.mutateAsync(c.id)}
+                      >
+                        Delete
+                      </ConfirmButton>
+                    </Group>
+                  ),
+              },
+            ]}
+          />
         )}
       </QueryState>
       <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing === 'new' ? 'Add a sending config' : `Edit “${editing?.name ?? ''}”`} size="lg">

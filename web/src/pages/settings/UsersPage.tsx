@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Group, Modal, Select, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
+import { Alert, Badge, Button, Group, Modal, Select, Stack, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
@@ -6,6 +6,7 @@ import { del, errorMessage, get, patch, post } from '../../api/client';
 import { useSession, type Role } from '../../auth/session';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { CopyField } from '../../components/CopyField';
+import { DataTable } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { Page, QueryState } from '../../components/Page';
 import { RoleNotice } from '../../components/RoleNotice';
@@ -108,82 +109,80 @@ export function UsersPage() {
   return (
     <Page title="Users" actions={<Button onClick={() => setInviting(true)}>Invite user</Button>}>
       <QueryState isLoading={users.isLoading} error={users.error}>
-        <Table.ScrollContainer minWidth={760}>
-          <Table verticalSpacing="sm" aria-label="Users">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th scope="col">Name</Table.Th>
-                <Table.Th scope="col">Email</Table.Th>
-                <Table.Th scope="col">Role</Table.Th>
-                <Table.Th scope="col">Last sign-in</Table.Th>
-                <Table.Th scope="col">Status</Table.Th>
-                <Table.Th scope="col">
-                  <VisuallyHidden>Actions</VisuallyHidden>
-                </Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {users.data?.data.map((u) => {
-                const me = u.id === session?.user.id;
-                const disabled = isDisabled(u);
-                return (
-                  <Table.Tr key={u.id}>
-                    <Table.Td fw={500}>
-                      {u.name}
-                      {me && (
-                        <Text span size="xs" c="dimmed">
-                          {' '}
-                          (you)
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td>{u.email}</Table.Td>
-                    <Table.Td>
-                      <Select
-                        aria-label={`Role of ${u.email}`}
-                        size="xs"
-                        w={120}
-                        allowDeselect={false}
-                        data={ROLES.map((r) => ({ value: r.value, label: r.label }))}
-                        value={u.role}
-                        onChange={(v) => v && v !== u.role && update.mutate({ id: u.id, role: v as Role })}
-                        leftSection={<Badge size="xs" circle color={ROLE_COLOR[u.role]} aria-hidden />}
-                      />
-                    </Table.Td>
-                    <Table.Td title={formatDateTime(lastSignIn(u))}>{formatRelative(lastSignIn(u))}</Table.Td>
-                    <Table.Td>
-                      <Badge color={disabled ? 'gray' : 'teal'} variant="light">
-                        {disabled ? 'Disabled' : 'Active'}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>
-                      <Group gap={4} justify="flex-end" wrap="nowrap">
-                        <Button
-                          size="xs"
-                          variant="subtle"
-                          color={disabled ? undefined : 'orange'}
-                          onClick={() => update.mutate({ id: u.id, disabled: !disabled })}
-                          aria-label={`${disabled ? 'Enable' : 'Disable'} ${u.email}`}
-                        >
-                          {disabled ? 'Enable' : 'Disable'}
-                        </Button>
-                        <ConfirmButton
-                          aria-label={`Remove ${u.email}`}
-                          title={`Remove ${u.email}?`}
-                          message={me ? 'You will be signed out and lose access to this site.' : 'They lose access to this site at once. Invite them again to undo.'}
-                          confirmLabel="Remove user"
-                          onConfirm={() => remove.mutateAsync(u.id)}
-                        >
-                          Remove
-                        </ConfirmButton>
-                      </Group>
-                    </Table.Td>
-                  </Table.Tr>
-                );
-              })}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+        <DataTable
+          label="Users"
+          rows={users.data?.data ?? []}
+          rowKey={(u) => u.id}
+          minWidth={760}
+          dimmed={isDisabled}
+          columns={[
+            {
+              header: 'Name',
+              cell: (u) => (
+                <Text size="sm" fw={500}>
+                  {u.name}
+                  {u.id === session?.user.id && (
+                    <Text span size="xs" c="dimmed">
+                      {' '}
+                      (you)
+                    </Text>
+                  )}
+                </Text>
+              ),
+            },
+            { header: 'Email', cell: (u) => u.email },
+            {
+              header: 'Role',
+              cell: (u) => (
+                <Select
+                  aria-label={`Role of ${u.email}`}
+                  size="xs"
+                  w={120}
+                  allowDeselect={false}
+                  data={ROLES.map((r) => ({ value: r.value, label: r.label }))}
+                  value={u.role}
+                  onChange={(v) => v && v !== u.role && update.mutate({ id: u.id, role: v as Role })}
+                  leftSection={<Badge size="xs" circle color={ROLE_COLOR[u.role]} aria-hidden />}
+                />
+              ),
+            },
+            { header: 'Last sign-in', cell: (u) => <span title={formatDateTime(lastSignIn(u))}>{formatRelative(lastSignIn(u))}</span> },
+            {
+              header: 'Status',
+              cell: (u) => (
+                <Badge color={isDisabled(u) ? 'gray' : 'teal'} variant="light">
+                  {isDisabled(u) ? 'Disabled' : 'Active'}
+                </Badge>
+              ),
+            },
+            {
+              header: 'Actions',
+              hideHeader: true,
+              cell: (u) => (
+                <Group gap={4} justify="flex-end" wrap="nowrap">
+                  <Button
+                    size="xs"
+                    variant="subtle"
+                    color={isDisabled(u) ? undefined : 'orange'}
+                    onClick={() => update.mutate({ id: u.id, disabled: !isDisabled(u) })}
+                    aria-label={`${isDisabled(u) ? 'Enable' : 'Disable'} ${u.email}`}
+                  >
+                    {isDisabled(u) ? 'Enable' : 'Disable'}
+                  </Button>
+                  <ConfirmButton
+                    aria-label={`Remove ${u.email}`}
+                    title={`Remove ${u.email}?`}
+                    message={u.id === session?.user.id ? 'You will be signed out and lose access to this site.' : 'They lose access to this site at once. Invite them again to undo.'}
+                    confirmLabel="Remove user"
+                    onConfirm={() => remove.mutateAsync(u.id)}
+                  >
+                    Remove
+                  </ConfirmButton>
+                </Group>
+              ),
+            },
+          ]}
+        />
       </QueryState>
       <Modal opened={inviting} onClose={() => setInviting(false)} title="Invite a user" closeOnClickOutside={false}>
         {inviting && (

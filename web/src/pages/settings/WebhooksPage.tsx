@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Group, Modal, Table, Text, VisuallyHidden } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Modal, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -6,6 +6,7 @@ import { Link } from 'react-router';
 import { del, errorMessage, get } from '../../api/client';
 import { useSession } from '../../auth/session';
 import { ConfirmButton } from '../../components/ConfirmButton';
+import { DataTable } from '../../components/DataTable';
 import { Page, QueryState } from '../../components/Page';
 import { Pager, type Paged } from '../../components/Pager';
 import { RoleNotice } from '../../components/RoleNotice';
@@ -38,77 +39,79 @@ export function WebhooksPage() {
         {endpoints.data?.data.length === 0 ? (
           <Text c="dimmed">No webhook endpoints yet.</Text>
         ) : (
-          <Table.ScrollContainer minWidth={720}>
-            <Table verticalSpacing="sm" aria-label="Webhook endpoints">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th scope="col">URL</Table.Th>
-                  <Table.Th scope="col">Events</Table.Th>
-                  <Table.Th scope="col">Status</Table.Th>
-                  <Table.Th scope="col">
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {endpoints.data?.data.map((e) => (
-                  <Table.Tr key={e.id}>
-                    <Table.Td maw={380}>
-                      <Anchor component={Link} to={`/webhooks/${e.id}`} style={{ overflowWrap: 'anywhere' }}>
-                        {e.url}
-                      </Anchor>
-                      {e.description && (
-                        <Text size="xs" c="dimmed">
-                          {e.description}
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      {e.events.length === 0 ? (
-                        <Text size="sm">All events</Text>
-                      ) : (
-                        <Group gap={4}>
-                          {e.events.map((t) => (
-                            <Badge key={t} variant="outline" color="gray" size="sm" tt="none">
-                              {t}
-                            </Badge>
-                          ))}
-                        </Group>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      <Badge color={e.enabled ? 'teal' : 'gray'} variant="light">
-                        {e.enabled ? 'Enabled' : 'Disabled'}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>
-                      <Group gap={4} justify="flex-end" wrap="nowrap">
-                        <Button size="xs" variant="light" component={Link} to={`/webhooks/${e.id}`} aria-label={`Delivery log of ${e.url}`}>
-                          Deliveries
+          <DataTable
+            label="Webhook endpoints"
+            rows={endpoints.data?.data ?? []}
+            rowKey={(e) => e.id}
+            minWidth={720}
+            columns={[
+              {
+                header: 'URL',
+                cell: (e) => (
+                  <>
+                    <Anchor component={Link} to={`/webhooks/${e.id}`} size="sm" style={{ overflowWrap: 'anywhere' }}>
+                      {e.url}
+                    </Anchor>
+                    {e.description && (
+                      <Text size="xs" c="dimmed">
+                        {e.description}
+                      </Text>
+                    )}
+                  </>
+                ),
+              },
+              {
+                header: 'Events',
+                cell: (e) =>
+                  e.events.length === 0 ? (
+                    <Text size="sm">All events</Text>
+                  ) : (
+                    <Group gap={4}>
+                      {e.events.map((t) => (
+                        <Badge key={t} variant="outline" color="gray" size="sm" tt="none">
+                          {t}
+                        </Badge>
+                      ))}
+                    </Group>
+                  ),
+              },
+              {
+                header: 'Status',
+                cell: (e) => (
+                  <Badge color={e.enabled ? 'teal' : 'gray'} variant="light">
+                    {e.enabled ? 'Enabled' : 'Disabled'}
+                  </Badge>
+                ),
+              },
+              {
+                header: 'Actions',
+                hideHeader: true,
+                cell: (e) => (
+                  <Group gap={4} justify="flex-end" wrap="nowrap">
+                    <Button size="xs" variant="light" component={Link} to={`/webhooks/${e.id}`} aria-label={`Delivery log of ${e.url}`}>
+                      Deliveries
+                    </Button>
+                    {isOwner && (
+                      <>
+                        <Button size="xs" variant="subtle" onClick={() => setEditing(e)} aria-label={`Edit ${e.url}`}>
+                          Edit
                         </Button>
-                        {isOwner && (
-                          <>
-                            <Button size="xs" variant="subtle" onClick={() => setEditing(e)} aria-label={`Edit ${e.url}`}>
-                              Edit
-                            </Button>
-                            <ConfirmButton
-                              aria-label={`Delete ${e.url}`}
-                              title="Delete this endpoint?"
-                              message={`${e.url} gets no more events, and its delivery log is deleted with it.`}
-                              confirmLabel="Delete"
-                              onConfirm={() => remove.mutateAsync(e.id)}
-                            >
-                              Delete
-                            </ConfirmButton>
-                          </>
-                        )}
-                      </Group>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+                        <ConfirmButton
+                          aria-label={`Delete ${e.url}`}
+                          title="Delete this endpoint?"
+                          message={`${e.url} gets no more events, and its delivery log is deleted with it.`}
+                          confirmLabel="Delete"
+                          onConfirm={() => remove.mutateAsync(e.id)}
+                        >
+                          Delete
+                        </ConfirmButton>
+                      </>
+                    )}
+                  </Group>
+                ),
+              },
+            ]}
+          />
         )}
         <Pager meta={endpoints.data?.pagination} onChange={setPage} label="Endpoint pages" />
       </QueryState>
