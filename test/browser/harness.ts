@@ -146,6 +146,8 @@ export async function startStack(opts: { timeoutMs?: number; env?: Record<string
     TIDINGS_PG_PORT: String(await findFreePort()),
     TEMPORAL_PORT: String(await freeTemporalPort()),
     TEMPORAL_UI_PORT: String(await findFreePort()),
+    // Setup and invite links must be on the origin the browser signs in on (cookies are per host).
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
     LOG_LEVEL: 'warn',
     ...opts.env,
   };
