@@ -341,7 +341,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export async function signIn(page: Page, stack: Pick<Stack, 'appUrl'>, email: string, password: string): Promise<void> {
   await page.goto(`${stack.appUrl}login`);
   await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel(/^Password/).first().fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/app/login'));
 }
@@ -351,7 +351,7 @@ export async function completeSetup(page: Page, link: string, user: { name: stri
   await page.goto(link);
   await page.getByLabel('Name').fill(user.name);
   await page.getByLabel('Email').fill(user.email);
-  await page.getByLabel('Password', { exact: true }).fill(user.password);
+  await page.getByLabel(/^Password/).first().fill(user.password);
   await page.getByRole('button', { name: /create account/i }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/app/setup'));
 }

@@ -19,7 +19,7 @@ export function CopyField({ label, value, description }: { label: string; value:
       <CopyButton value={value}>
         {({ copied, copy }) => (
           <Tooltip label={copied ? 'Copied' : 'Copy to the clipboard'} withArrow>
-            <Button variant={copied ? 'filled' : 'default'} color={copied ? 'teal' : undefined} onClick={copy} aria-label={`Copy ${label.toLowerCase()}`}>
+            <Button variant={copied ? 'filled' : 'default'} color={copied ? 'teal' : undefined} onClick={copy} aria-label={`Copy ${label}`}>
               {copied ? 'Copied' : 'Copy'}
             </Button>
           </Tooltip>
