@@ -142,7 +142,12 @@ export const loginFailures = pgTable(
     ip: text('ip').notNull(),
     createdAt: timestamps.createdAt,
   },
-  (t) => [index('login_failures_email_idx').on(t.email, t.createdAt), index('login_failures_ip_idx').on(t.ip, t.createdAt), index('login_failures_created_at_idx').on(t.createdAt)],
+  (t) => [
+    index('login_failures_email_idx').on(t.email, t.createdAt),
+    index('login_failures_ip_idx').on(t.ip, t.createdAt),
+    // The purge of failures older than the window.
+    index('login_failures_created_at_idx').on(t.createdAt),
+  ],
 );
 
 export const contactStatus = pgEnum('contact_status', ['subscribed', 'unsubscribed', 'bounced', 'complained']);

@@ -9,8 +9,9 @@ interface Window {
 }
 
 /**
- * Fixed one-minute windows per caller (API key or dashboard user), in process memory. Good enough for one API process; several
- * replicas would each allow the limit (documented), which is the usual trade-off for no extra store.
+ * Fixed one-minute windows per caller (API key or dashboard user), in process memory. Good enough for
+ * one API process; several replicas would each allow the limit (documented), which is the usual
+ * trade-off for no extra store.
  */
 export class FixedWindowLimiter {
   private readonly windows = new Map<string, Window>();
