@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type TestApi } from './support.js';
+import { createTestUser, signIn, startTestApi, type TestApi } from './support.js';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -37,5 +37,17 @@ describe('the site settings', () => {
     expect(paths).toEqual(expect.arrayContaining(['name', 'sendFrequencyCapDays']));
     expect((await api.call('PATCH', '/api/v1/site', { body: { sendFrequencyCapDays: 1.5 } })).status).toBe(400);
     expect((await api.call('PATCH', '/api/v1/site', { body: { id: 7 } })).status).toBe(400);
+  });
+});
+
+describe('who may change the site', () => {
+  it('lets every role read it and only owners change it', async () => {
+    for (const role of ['viewer', 'editor', 'owner'] as const) {
+      const session = await signIn(api.url, await createTestUser(api.db, api.siteA.id, role));
+      const read = await api.call('GET', '/api/v1/site', { key: null, headers: session.headers });
+      expect([role, read.status]).toEqual([role, 200]);
+      const write = await api.call('PATCH', '/api/v1/site', { key: null, headers: session.headers, body: { sendFrequencyCapDays: 4 } });
+      expect([role, write.status]).toEqual([role, role === 'owner' ? 200 : 403]);
+    }
   });
 });
