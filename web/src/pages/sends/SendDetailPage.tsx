@@ -46,7 +46,12 @@ function eventDetail(data: Record<string, unknown>): string | null {
 /** One send: where it went, what happened to it, and the message exactly as it was rendered. */
 export function SendDetailPage() {
   const { id } = useParams();
-  const send = useQuery({ queryKey: ['sends', Number(id)], queryFn: () => get<{ data: Send }>(`/sends/${id}`) });
+  const send = useQuery({
+    queryKey: ['sends', Number(id)],
+    queryFn: () => get<{ data: Send }>(`/sends/${id}`),
+    // A queued send is about to change; after that, delivery events trickle in.
+    refetchInterval: (q) => (q.state.data?.data.status === 'queued' ? 2_000 : 30_000),
+  });
   const configId = send.data?.data.sendingConfigId;
   const config = useQuery({
     queryKey: ['sending-configs', configId],

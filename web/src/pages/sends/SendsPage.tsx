@@ -24,6 +24,8 @@ export function SendsPage() {
     queryKey: ['sends', query, page],
     queryFn: ({ signal }) => get<Paged<SendSummary>>('/sends', { ...query, page, limit: PAGE_SIZE }, signal),
     placeholderData: keepPreviousData,
+    // New sends and status changes (delivered, bounced) show up while the page is open.
+    refetchInterval: 15_000,
   });
 
   /** Sets (or clears) one filter and goes back to page 1. */
