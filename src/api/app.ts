@@ -8,6 +8,7 @@ import { methodNotAllowed } from './middleware/method-not-allowed.js';
 import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.js';
 import { rememberMountPath, requestContext } from './middleware/request-context.js';
 import { siteScope } from './middleware/site-scope.js';
+import { requireDecodableUrl } from './middleware/url-encoding.js';
 import { opsRouter } from './ops.js';
 import { dashboardRouter } from '../web/serve.js';
 import { publicRouters } from './public/index.js';
@@ -43,6 +44,8 @@ export function createApp(input: AppDeps): express.Express {
   app.disable('x-powered-by');
 
   app.use(requestContext(deps.logger));
+  // Before anything decodes a path or query: a malformed escape is a 400, not a URIError deep inside.
+  app.use(requireDecodableUrl);
   // Before everything that routes: a documented path asked with another method is a 405, whoever asks.
   app.use(methodNotAllowed());
   // Before the JSON parser: provider webhooks verify signatures over the raw body.
