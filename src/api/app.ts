@@ -9,6 +9,7 @@ import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.js';
 import { rememberMountPath, requestContext } from './middleware/request-context.js';
 import { siteScope } from './middleware/site-scope.js';
 import { requireDecodableUrl } from './middleware/url-encoding.js';
+import { securityHeaders } from './middleware/security-headers.js';
 import { opsRouter } from './ops.js';
 import { dashboardRouter } from '../web/serve.js';
 import { publicRouters } from './public/index.js';
@@ -44,6 +45,7 @@ export function createApp(input: AppDeps): express.Express {
   app.disable('x-powered-by');
 
   app.use(requestContext(deps.logger));
+  app.use(securityHeaders({ production: deps.config.NODE_ENV === 'production' }));
   // Before anything decodes a path or query: a malformed escape is a 400, not a URIError deep inside.
   app.use(requireDecodableUrl);
   // Before everything that routes: a documented path asked with another method is a 405, whoever asks.
