@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from './api/app.js';
-import { startIdempotencyPurge } from './api/idempotency-purge.js';
+import { startIdempotencyPurge, startStrandedSendSweep } from './api/idempotency-purge.js';
 
 export interface RunningApi {
   /** Base URL clients can use (`http://localhost:3000` when bound to all interfaces). */
@@ -53,6 +53,7 @@ export async function startApi(
   const url = `http://${displayHost}:${port}`;
   deps.logger.info({ url }, 'API listening');
   const stopPurge = startIdempotencyPurge(deps.db, deps.logger);
+  const stopSweep = startStrandedSendSweep(deps, deps.logger);
 
   let closing: Promise<void> | undefined;
   // A keep-alive socket that finishes its last response while we close would otherwise stay open
@@ -75,7 +76,7 @@ export async function startApi(
           else resolve();
         });
         server.closeIdleConnections();
-      }).finally(stopPurge);
+      }).finally(() => Promise.all([stopPurge(), stopSweep()]));
       return closing;
     },
   };
