@@ -5,7 +5,7 @@ import { docsRouter } from './docs.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { requireApiKey } from './middleware/auth.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
-import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.js';
+import { createApiRateLimiter, rateLimit } from './middleware/rate-limit.js';
 import { rememberMountPath, requestContext } from './middleware/request-context.js';
 import { siteScope } from './middleware/site-scope.js';
 import { requireDecodableUrl } from './middleware/url-encoding.js';
@@ -60,7 +60,7 @@ export function createApp(input: AppDeps): express.Express {
   const api = Router();
   api.use(rememberMountPath);
   api.use(requireApiKey(deps.db));
-  api.use(rateLimit(new FixedWindowLimiter(deps.config.RATE_LIMIT_PER_MINUTE)));
+  api.use(rateLimit(createApiRateLimiter(deps.db, deps.config.RATE_LIMIT_PER_MINUTE)));
   api.use(siteScope);
   for (const build of featureRouters) api.use(build(deps));
   app.use('/api/v1', api);
