@@ -3,10 +3,11 @@ import { createSecretBox } from '../crypto/secret-box.js';
 import type { AppDeps } from './deps.js';
 import { docsRouter } from './docs.js';
 import { errorHandler, notFoundHandler } from './errors.js';
-import { requireApiKey } from './middleware/auth.js';
+import { authenticate } from './middleware/auth.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
 import { createApiRateLimiter, rateLimit } from './middleware/rate-limit.js';
 import { rememberMountPath, requestContext } from './middleware/request-context.js';
+import { requireRole } from './middleware/roles.js';
 import { siteScope } from './middleware/site-scope.js';
 import { requireDecodableUrl } from './middleware/url-encoding.js';
 import { securityHeaders } from './middleware/security-headers.js';
@@ -14,6 +15,7 @@ import { opsRouter } from './ops.js';
 import { dashboardRouter } from '../web/serve.js';
 import { publicRouters } from './public/index.js';
 import './ops.schema.js';
+import { authRouter } from './routes/auth.js';
 import { featureRouters } from './routes/index.js';
 
 export type { AppDeps } from './deps.js';
@@ -34,8 +36,10 @@ function isJsonBody(req: { headers: { 'content-type'?: string } }): boolean {
 /**
  * Builds the HTTP application without listening, so tests and `startApi` share it. Order matters:
  * request id and logging first; the JSON parser before authentication so malformed JSON is a 400
- * whoever sends it; operational endpoints and docs unauthenticated; everything else under /api/v1
- * behind the API key, the per-key rate limit and the site check; then JSON 404s and one error handler.
+ * whoever sends it; operational endpoints and docs unauthenticated; the dashboard's sign-in routes
+ * (/api/v1/auth) public; everything else under /api/v1 behind an API key or a session cookie (with its
+ * CSRF checks), the per-caller rate limit, the site check and the role table; then JSON 404s and one
+ * error handler.
  */
 export function createApp(input: AppDeps): express.Express {
   // The key is derived once per app, not per request (HKDF).
@@ -59,9 +63,12 @@ export function createApp(input: AppDeps): express.Express {
 
   const api = Router();
   api.use(rememberMountPath);
-  api.use(requireApiKey(deps.db));
+  // Sign-in is how the dashboard gets its session cookie, so it comes before authentication.
+  api.use(authRouter(deps));
+  api.use(authenticate(deps));
   api.use(rateLimit(createApiRateLimiter(deps.db, deps.config.RATE_LIMIT_PER_MINUTE)));
   api.use(siteScope);
+  api.use(requireRole);
   for (const build of featureRouters) api.use(build(deps));
   app.use('/api/v1', api);
 

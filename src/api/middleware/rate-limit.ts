@@ -3,14 +3,14 @@ import type pg from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Db } from '../../db/client.js';
 import { AppError } from '../../errors.js';
+import type { ApiAuth } from '../request-context.js';
 import '../request-context.js';
 
 const WINDOW_SECONDS = 60;
 
-/** Who a request counts against: its API key, or the signed-in user of a session. */
-function limitKey(auth: NonNullable<Express.Request['auth']>): string {
-  const a = auth as { keyId?: number | null; userId?: number | null };
-  return a.keyId != null ? `key:${a.keyId}` : `user:${a.userId}`;
+/** Whose budget a request spends: its API key's, or its signed-in user's (all their browsers together). */
+function limitKey(auth: ApiAuth): string {
+  return auth.via === 'session' ? `user:${auth.userId}` : `key:${auth.keyId}`;
 }
 
 /**
