@@ -97,9 +97,11 @@ export function CampaignPage() {
   });
 
   const button = (action: Action, extra: { color?: string; variant?: string } = {}) => {
-    const allowed = status !== undefined && ALLOWED[action].includes(status);
+    const nothingFailed = action === 'retry-failed' && campaign.data?.failedCount === 0;
+    const allowed = status !== undefined && ALLOWED[action].includes(status) && !nothingFailed;
+    const reason = nothingFailed && status && ALLOWED[action].includes(status) ? 'No recipient failed' : `Only when the campaign is ${ALLOWED[action].join(' or ')}`;
     return (
-      <EditGuard key={action} reason={allowed ? null : `Only when the campaign is ${ALLOWED[action].join(' or ')}`}>
+      <EditGuard key={action} reason={allowed ? null : reason}>
         <Button size="sm" variant={extra.variant ?? 'default'} color={extra.color} disabled={!canEdit || !allowed} onClick={() => setConfirm(action)}>
           {LABELS[action]}
         </Button>

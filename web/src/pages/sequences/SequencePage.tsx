@@ -428,7 +428,7 @@ function Enrollments({ sequence }: { sequence: Sequence }) {
               <Table.Tr>
                 <Table.Th>Contact</Table.Th>
                 <Table.Th>Status</Table.Th>
-                <Table.Th>Last step</Table.Th>
+                <Table.Th>Current step</Table.Th>
                 <Table.Th>Next step at</Table.Th>
                 <Table.Th>Enrolled</Table.Th>
                 <Table.Th>Workflow</Table.Th>
@@ -519,7 +519,7 @@ function EnrollmentDrawer({ id, stepName }: { id: number; sequence: Sequence; st
             </Text>
           </Group>
           {e.exitReason && <Text size="sm">Reason: {e.exitReason}</Text>}
-          <Text size="sm">Last step: {stepName(e.currentStepId)}</Text>
+          <Text size="sm">Current step: {stepName(e.currentStepId)}</Text>
           <Text size="sm">
             Next: {stepName(e.nextStepId)}
             {e.nextStepAt ? ` at ${new Date(e.nextStepAt).toLocaleString()}` : ''}
