@@ -1,5 +1,11 @@
 import type { ReactNode } from 'react';
 import { OverviewPage } from './pages/OverviewPage';
+import { CampaignPage, NewCampaignPage } from './pages/campaigns/CampaignPage';
+import { CampaignsPage } from './pages/campaigns/CampaignsPage';
+import { SequencePage } from './pages/sequences/SequencePage';
+import { SequencesPage } from './pages/sequences/SequencesPage';
+import { TemplateEditorPage } from './pages/templates/TemplateEditorPage';
+import { TemplatesPage } from './pages/templates/TemplatesPage';
 
 export type NavSection = 'Audience' | 'Messages' | 'Activity' | 'Settings';
 
@@ -18,4 +24,12 @@ export interface PageRoute {
 
 export const pages: PageRoute[] = [
   { path: '', label: 'Overview', element: <OverviewPage /> },
+  { path: 'campaigns', label: 'Campaigns', section: 'Messages', element: <CampaignsPage /> },
+  { path: 'campaigns/new', element: <NewCampaignPage /> },
+  { path: 'campaigns/:id', element: <CampaignPage /> },
+  { path: 'sequences', label: 'Sequences', section: 'Messages', element: <SequencesPage /> },
+  { path: 'sequences/:id', element: <SequencePage /> },
+  { path: 'templates', label: 'Templates', section: 'Messages', element: <TemplatesPage /> },
+  { path: 'templates/new', element: <TemplateEditorPage /> },
+  { path: 'templates/:id', element: <TemplateEditorPage /> },
 ];
