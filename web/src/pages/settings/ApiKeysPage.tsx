@@ -132,7 +132,7 @@ export function ApiKeysPage() {
               ]}
             />
           )}
-          <Pager meta={keys.data?.pagination} onChange={setPage} label="API key pages" />
+          {keys.data && <Pager {...keys.data.pagination} onChange={setPage} label="API key pages" />}
         </QueryState>
       )}
       <Modal opened={creating} onClose={() => setCreating(false)} title="Create an API key" closeOnClickOutside={false}>

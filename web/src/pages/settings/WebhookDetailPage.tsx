@@ -184,7 +184,7 @@ export function WebhookDetailPage() {
             ))}
           </Accordion>
         )}
-        <Pager meta={deliveries.data?.pagination} onChange={setPage} label="Delivery pages" />
+        {deliveries.data && <Pager {...deliveries.data.pagination} onChange={setPage} label="Delivery pages" />}
       </QueryState>
 
       <Modal opened={editing} onClose={() => setEditing(false)} title="Edit webhook endpoint" size="lg">

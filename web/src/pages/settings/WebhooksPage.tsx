@@ -113,7 +113,7 @@ export function WebhooksPage() {
             ]}
           />
         )}
-        <Pager meta={endpoints.data?.pagination} onChange={setPage} label="Endpoint pages" />
+        {endpoints.data && <Pager {...endpoints.data.pagination} onChange={setPage} label="Endpoint pages" />}
       </QueryState>
       <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing === 'new' ? 'Add a webhook endpoint' : 'Edit webhook endpoint'} size="lg" closeOnClickOutside={false}>
         {editing !== null && <WebhookForm initial={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
