@@ -327,13 +327,17 @@ export async function newPage(browser: Browser, opts: PageOptions = {}): Promise
   return { context, page, log: watchErrors(page, opts.allowErrors) };
 }
 
-/** A full-page PNG at `.reports/screenshots/<name>.png`; resolves with the path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * A full-page PNG at `.reports/screenshots/<name>.png`; resolves with the path. Chromium's full-page
+ * capture can leave an iframe below the fold (an email preview) blank: scroll it into view and pass
+ * `{ fullPage: false }` for a picture of it.
+ */
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<string> {
   await mkdir(SCREENSHOTS_DIR, { recursive: true });
   const file = path.join(SCREENSHOTS_DIR, `${name}.png`);
   // Transitions (Mantine's drawers, notifications) settle first.
   await page.waitForTimeout(300);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage: opts.fullPage ?? true });
   return file;
 }
 
