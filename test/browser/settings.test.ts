@@ -71,8 +71,16 @@ describe('send log', () => {
     await page.getByText('No sends match these filters.').waitFor();
     await expect(page.getByRole('combobox', { name: 'Status' }).inputValue()).resolves.toBe('Failed');
     await page.getByRole('button', { name: 'Clear filters' }).click();
-    await page.getByRole('list', { name: 'Sends' }).getByRole('link', { name: 'Receipt for order 1042' }).waitFor();
+    const link = page.getByRole('list', { name: 'Sends' }).getByRole('link', { name: 'Receipt for order 1042' });
+    await link.waitFor();
     await screenshot(page, 'send-log-390');
+    await link.click();
+    await page.frameLocator('iframe[sandbox=""]').getByRole('heading', { name: 'Your receipt' }).waitFor();
+    // Nothing wider than the screen.
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await screenshot(page, 'send-detail-390');
+    await page.locator('iframe[sandbox=""]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'send-detail-390-message', { fullPage: false });
   });
 });
 
