@@ -16,7 +16,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # --- runtime ----------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
-# Two glibc malloc arenas instead of up to 8 per core: far less worker RSS for a little lock
+# Two glibc malloc arenas instead of up to 8 per core: less worker RSS for a little lock
 # contention (src/process-env.ts). `docker run -e MALLOC_ARENA_MAX=…` or compose's environment wins.
 ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
