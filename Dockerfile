@@ -27,6 +27,9 @@ RUN npx tsx src/web/build.ts /app/web-dist
 # --- runtime ----------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
+# Two glibc malloc arenas instead of up to 8 per core: less worker RSS for a little lock
+# contention (src/process-env.ts). `docker run -e MALLOC_ARENA_MAX=…` or compose's environment wins.
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 
 # Dependencies and sources stay owned by root: the app only reads them.
