@@ -10,7 +10,7 @@ beforeAll(async () => {
   await createUser(stack(), { siteId: stack().siteId, role: 'owner', name: OWNER.name, email: OWNER.email, password: OWNER.password });
 });
 
-const ownerPage = async (opts?: { mobile?: boolean }) => {
+const ownerPage = async (opts?: { mobile?: boolean; allowErrors?: RegExp[] }) => {
   const opened = await browser.open(opts);
   await signIn(opened.page, stack(), OWNER.email, OWNER.password);
   return opened;
@@ -140,6 +140,30 @@ describe('users', () => {
     await row.waitFor();
     await expect(row.getByRole('combobox', { name: 'Role of eddie@example.com' }).inputValue()).resolves.toBe('Editor');
     await screenshot(page, 'users-1280');
+  });
+
+  it('changes a role, disables and enables a user, and will not leave the site without an owner', async () => {
+    // The last owner demoting themselves is refused (409), and the page says so.
+    const { page } = await ownerPage({ allowErrors: [/status of 409/] });
+    await page.goto(`${stack().appUrl}users`);
+    const eddie = page.getByRole('row', { name: /eddie@example.com/ });
+    await eddie.getByRole('combobox', { name: 'Role of eddie@example.com' }).click();
+    await page.getByRole('option', { name: 'Viewer' }).click();
+    await page.getByText('Role changed to viewer').waitFor();
+    const users = async () => (await stack().api<{ data: Array<{ email: string; role: string; disabledAt: string | null }> }>('GET', '/users')).body.data;
+    expect((await users()).find((u) => u.email === 'eddie@example.com')).toMatchObject({ role: 'viewer', disabledAt: null });
+
+    await eddie.getByRole('button', { name: 'Disable eddie@example.com' }).click();
+    await eddie.getByText('Disabled').waitFor();
+    expect((await users()).find((u) => u.email === 'eddie@example.com')?.disabledAt).not.toBeNull();
+    await eddie.getByRole('button', { name: 'Enable eddie@example.com' }).click();
+    await eddie.getByText('Active').waitFor();
+
+    const me = page.getByRole('row', { name: /olive@example.com/ });
+    await me.getByRole('combobox', { name: 'Role of olive@example.com' }).click();
+    await page.getByRole('option', { name: 'Editor' }).click();
+    await page.getByText('Could not change the user').waitFor();
+    expect((await users()).find((u) => u.email === OWNER.email)?.role).toBe('owner');
   });
 });
 
