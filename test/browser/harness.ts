@@ -21,7 +21,11 @@
  *
  * Stack helpers: `createSite(stack, name)` and `createUser(stack, {...})` run the `tidings` CLI against
  * the stack's database (found through its data dir's runtime.json), `stack.api()` calls /api/v1 with
- * the stack's API key (or a session cookie).
+ * the stack's API key (or a session cookie: `sessionCookie(context)`, plus the X-CSRF-Token header
+ * for a write). The first-owner link (`stack().setupLink`) works once per stack; a file that only
+ * needs a signed-in owner makes one with `createUser` in beforeAll and calls `signIn(page, stack(),
+ * email, password)`. `browser.open()` gives the context too, for a second user next to the first.
+ * The stack's PUBLIC_URL is its own origin, so setup and invite links share the sign-in cookie.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
