@@ -21,6 +21,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY src/web ./src/web
+COPY src/build-step.ts ./src/build-step.ts
 COPY web ./web
 RUN npx tsx src/web/build.ts /app/web-dist
 

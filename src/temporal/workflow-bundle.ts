@@ -5,13 +5,13 @@
  *
  * `tsx src/temporal/workflow-bundle.ts [workflowsPath]` builds the cache ahead of time (e.g. in an image).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { access, constants, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runNodeChild, writableDir } from '../build-step.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 const REPO_ROOT = path.resolve(path.dirname(thisFile), '../..');
@@ -102,31 +102,8 @@ async function buildIntoCache(cacheDir: string, workflowsPath: string): Promise<
 
 /** Runs {@link buildIntoCache} in a child Node process (this file under tsx); rejects with its output if it fails. */
 function buildInChild(cacheDir: string, workflowsPath: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', thisFile, path.resolve(workflowsPath), cacheDir], {
-      // --import resolves `tsx` from the working directory: the repository's own.
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`bundling the workflow code failed (${signal ?? `exit code ${code}`}):\n${output.slice(-8000)}`));
-    });
-  });
-}
-
-async function writable(dir: string): Promise<boolean> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  // --import resolves `tsx` from the working directory: the repository's own.
+  return runNodeChild(['--import', 'tsx', thisFile, path.resolve(workflowsPath), cacheDir], REPO_ROOT, 'bundling the workflow code');
 }
 
 /**
@@ -141,7 +118,7 @@ export async function loadWorkflowBundle(
   const cacheDir = opts.cacheDir ?? WORKFLOW_BUNDLE_CACHE_DIR;
   const cached = await readCachedWorkflowBundle(cacheDir, workflowsPath);
   if (cached !== null) return { code: cached, cached: true };
-  const useCache = await writable(cacheDir);
+  const useCache = await writableDir(cacheDir);
   if (!useCache) opts.log?.(`${cacheDir} is not writable: the workflow bundle is rebuilt on every start`);
   const dir = useCache ? cacheDir : await mkdtemp(path.join(os.tmpdir(), 'tidings-bundle-'));
   try {

@@ -9,13 +9,13 @@
  *
  * `tsx src/web/build.ts [outDir]` builds into outDir (default: the cache) and prints where.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { access, constants, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { readFile, readdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runNodeChild, writableDir } from '../build-step.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WEB_ROOT = path.join(REPO_ROOT, 'web');
@@ -50,30 +50,7 @@ function viteBuild(outDir: string): Promise<void> {
   if (!existsSync(vite)) {
     return Promise.reject(new Error('Vite is not installed (the dashboard is built from devDependencies): run `npm ci`, or set TIDINGS_WEB_DIR to a built dashboard'));
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [vite, 'build', '--config', path.join(WEB_ROOT, 'vite.config.ts'), '--outDir', outDir, '--emptyOutDir'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`building the dashboard failed (${signal ?? `exit code ${code}`}):\n${output.slice(-8000)}`));
-    });
-  });
-}
-
-async function writable(dir: string): Promise<boolean> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return runNodeChild([vite, 'build', '--config', path.join(WEB_ROOT, 'vite.config.ts'), '--outDir', outDir, '--emptyOutDir'], REPO_ROOT, 'building the dashboard');
 }
 
 /**
@@ -87,7 +64,7 @@ export async function ensureWebApp(opts: { webDir?: string; log?: (msg: string) 
     return opts.webDir;
   }
   const key = await webSourceHash();
-  const cacheable = await writable(CACHE_DIR);
+  const cacheable = await writableDir(CACHE_DIR);
   const base = cacheable ? CACHE_DIR : os.tmpdir();
   const target = path.join(base, `web-${key}`);
   if (existsSync(path.join(target, 'index.html'))) return target;
