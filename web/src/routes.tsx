@@ -1,5 +1,9 @@
 import type { ReactNode } from 'react';
 import { OverviewPage } from './pages/OverviewPage';
+import { ContactPage } from './pages/contacts/ContactPage';
+import { ContactsPage } from './pages/contacts/ContactsPage';
+import { ImportJobPage } from './pages/contacts/ImportJobPage';
+import { ImportPage } from './pages/contacts/ImportPage';
 
 export type NavSection = 'Audience' | 'Messages' | 'Activity' | 'Settings';
 
@@ -18,4 +22,8 @@ export interface PageRoute {
 
 export const pages: PageRoute[] = [
   { path: '', label: 'Overview', element: <OverviewPage /> },
+  { path: 'contacts', label: 'Contacts', section: 'Audience', element: <ContactsPage /> },
+  { path: 'contacts/import', element: <ImportPage /> },
+  { path: 'contacts/imports/:id', element: <ImportJobPage /> },
+  { path: 'contacts/:id', element: <ContactPage /> },
 ];

@@ -1,0 +1,27 @@
+import { Group, Pagination, Text } from '@mantine/core';
+import type { Pagination as PageInfo } from '../api/types';
+
+/** "1–50 of 1,234" and page links under a paginated table; nothing when everything fits on one page. */
+export function Pager({ info, onChange, noun = 'items' }: { info: PageInfo | undefined; onChange: (page: number) => void; noun?: string }) {
+  if (!info) return null;
+  const first = info.total === 0 ? 0 : (info.page - 1) * info.limit + 1;
+  const last = Math.min(info.page * info.limit, info.total);
+  return (
+    <Group justify="space-between" wrap="wrap" gap="xs">
+      <Text size="sm" c="dimmed" aria-live="polite">
+        {info.total === 0 ? `No ${noun}` : `${first.toLocaleString()}–${last.toLocaleString()} of ${info.total.toLocaleString()} ${noun}`}
+      </Text>
+      {info.totalPages > 1 && (
+        <Pagination
+          total={info.totalPages}
+          value={info.page}
+          onChange={onChange}
+          size="sm"
+          siblings={1}
+          getControlProps={(control) => ({ 'aria-label': control === 'previous' ? 'Previous page' : control === 'next' ? 'Next page' : control === 'first' ? 'First page' : 'Last page' })}
+          getItemProps={(page) => ({ 'aria-label': `Page ${page}` })}
+        />
+      )}
+    </Group>
+  );
+}
