@@ -4,6 +4,12 @@ import { ContactPage } from './pages/contacts/ContactPage';
 import { ContactsPage } from './pages/contacts/ContactsPage';
 import { ImportJobPage } from './pages/contacts/ImportJobPage';
 import { ImportPage } from './pages/contacts/ImportPage';
+import { ListPage } from './pages/ListPage';
+import { ListsPage } from './pages/ListsPage';
+import { SegmentPage } from './pages/segments/SegmentPage';
+import { SegmentsPage } from './pages/segments/SegmentsPage';
+import { SuppressionsPage } from './pages/SuppressionsPage';
+import { TagsPage } from './pages/TagsPage';
 
 export type NavSection = 'Audience' | 'Messages' | 'Activity' | 'Settings';
 
@@ -22,8 +28,15 @@ export interface PageRoute {
 
 export const pages: PageRoute[] = [
   { path: '', label: 'Overview', element: <OverviewPage /> },
+  // Audience
   { path: 'contacts', label: 'Contacts', section: 'Audience', element: <ContactsPage /> },
   { path: 'contacts/import', element: <ImportPage /> },
   { path: 'contacts/imports/:id', element: <ImportJobPage /> },
   { path: 'contacts/:id', element: <ContactPage /> },
+  { path: 'lists', label: 'Lists', section: 'Audience', element: <ListsPage /> },
+  { path: 'lists/:id', element: <ListPage /> },
+  { path: 'tags', label: 'Tags', section: 'Audience', element: <TagsPage /> },
+  { path: 'segments', label: 'Segments', section: 'Audience', element: <SegmentsPage /> },
+  { path: 'segments/:id', element: <SegmentPage /> },
+  { path: 'suppressions', label: 'Suppressions', section: 'Audience', element: <SuppressionsPage /> },
 ];

@@ -168,7 +168,6 @@ function ProfileCard({ contact, onSaved }: { contact: Contact; onSaved: () => Pr
   useEffect(() => {
     setValues(initial());
     setCustom(initialCustom());
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [contact.updatedAt]);
 
   const save = useMutation({

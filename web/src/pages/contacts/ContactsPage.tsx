@@ -51,7 +51,6 @@ export function ContactsPage() {
 
   useEffect(() => {
     if (debounced !== q) update({ q: debounced || null });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [debounced]);
   useEffect(() => setSelected([]), [params]);
 
