@@ -1,15 +1,15 @@
 import { Group, Pagination, Text } from '@mantine/core';
 import type { Pagination as PageInfo } from '../api/types';
 
-/** "1–50 of 1,234" and page links under a paginated table; nothing when everything fits on one page. */
+/** "1–50 of 1,234" and page links under a paginated table (links only when there are several pages; nothing when empty). */
 export function Pager({ info, onChange, noun = 'items' }: { info: PageInfo | undefined; onChange: (page: number) => void; noun?: string }) {
-  if (!info) return null;
-  const first = info.total === 0 ? 0 : (info.page - 1) * info.limit + 1;
+  if (!info || info.total === 0) return null;
+  const first = (info.page - 1) * info.limit + 1;
   const last = Math.min(info.page * info.limit, info.total);
   return (
     <Group justify="space-between" wrap="wrap" gap="xs">
       <Text size="sm" c="dimmed" aria-live="polite">
-        {info.total === 0 ? `No ${noun}` : `${first.toLocaleString()}–${last.toLocaleString()} of ${info.total.toLocaleString()} ${noun}`}
+        {`${first.toLocaleString()}–${last.toLocaleString()} of ${info.total.toLocaleString()} ${noun}`}
       </Text>
       {info.totalPages > 1 && (
         <Pagination

@@ -135,7 +135,7 @@ export function ActivityTimeline({ contactId }: { contactId: number }) {
         </Text>
       ) : (
         <Stack>
-          <Timeline bulletSize={14} lineWidth={2}>
+          <Timeline bulletSize={14} lineWidth={2} active={items.length - 1}>
             {items.map((item, i) => {
               const d = describe(item);
               return (

@@ -1,4 +1,4 @@
-import { Alert, Anchor, Badge, Button, Card, FileInput, Group, MultiSelect, Select, Stack, Table, TagsInput, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Card, FileInput, Group, MultiSelect, Select, Stack, Table, TagsInput, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
@@ -218,9 +218,6 @@ export function ImportPage() {
         </Table.ScrollContainer>
         <Pager info={history.data?.pagination} noun="imports" onChange={setPage} />
       </QueryState>
-      <Button variant="subtle" component={Link} to="/contacts" w="fit-content">
-        Back to contacts
-      </Button>
     </Page>
   );
 }

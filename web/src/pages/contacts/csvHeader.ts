@@ -44,10 +44,16 @@ const KNOWN: Record<string, Target> = {
   customfields: 'customFields',
 };
 
-/** The target the importer would pick by itself (plus a few common email spellings). */
+/** What the importer would pick by itself (plus common email spellings); other named columns become custom fields. */
 export function guessTarget(column: string): Target {
   if (/^(?:cf_|customfields\.)(.+)$/i.test(column.trim())) return 'custom';
-  return KNOWN[normalize(column)] ?? 'ignore';
+  return KNOWN[normalize(column)] ?? (column.trim() ? 'custom' : 'ignore');
+}
+
+/** What the importer itself does with a header name, without mapping: a known column, a custom field, or ignored. */
+function importerTarget(column: string): Target {
+  if (/^(?:cf_|customfields\.)(.+)$/i.test(column.trim())) return 'custom';
+  return KNOWN[normalize(column)] === undefined || normalize(column) === 'emailaddress' || normalize(column) === 'mail' ? 'ignore' : KNOWN[normalize(column)]!;
 }
 
 /** Letters, digits, `_` and `-` (what segment rules can name), from any column title. */
@@ -95,7 +101,7 @@ export function readHeader(text: string): { columns: string[]; delimiter: Delimi
 /** The header name the importer reads as `target` for this column. */
 export function headerFor(column: string, target: Target, index: number): string {
   if (target === 'custom') return `cf_${customFieldName(column)}`;
-  if (target === 'ignore') return guessTarget(column) === 'ignore' ? column : `ignored_${index + 1}`;
+  if (target === 'ignore') return importerTarget(column) === 'ignore' ? column : `ignored_${index + 1}`;
   return target;
 }
 
