@@ -61,7 +61,7 @@ export function SuppressionsPage() {
       <Paper withBorder p="sm">
         <Group gap="sm" align="flex-end" wrap="wrap">
           <TextInput label="Search" placeholder="Part of an address" value={search} onChange={(e) => { setSearch(e.currentTarget.value); setPage(1); }} style={{ flex: '1 1 220px' }} />
-          <Select label="Reason" placeholder="Any" data={reasonOptions} value={reason} onChange={(v) => { setReason(v); setPage(1); }} clearable w={180} />
+          <Select label="Reason" placeholder="Any" data={reasonOptions} value={reason} onChange={(v) => { setReason(v); setPage(1); }} clearable w={{ base: '100%', xs: 180 }} />
         </Group>
       </Paper>
       <QueryState isLoading={list.isLoading} error={list.error}>

@@ -141,7 +141,7 @@ export function ContactsPage() {
             onChange={(v) => update({ status: v })}
             clearable
             disabled={!!segmentId}
-            w={150}
+            w={{ base: '100%', xs: 150 }}
           />
           <Select
             label="List"
@@ -152,7 +152,7 @@ export function ContactsPage() {
             clearable
             searchable
             disabled={!!segmentId}
-            w={180}
+            w={{ base: '100%', xs: 180 }}
           />
           <Select
             label="Tag"
@@ -163,7 +163,7 @@ export function ContactsPage() {
             clearable
             searchable
             disabled={!!segmentId}
-            w={160}
+            w={{ base: '100%', xs: 160 }}
           />
           <Select
             label="Segment"
@@ -173,7 +173,7 @@ export function ContactsPage() {
             onChange={(v) => update({ segmentId: v, q: null, status: null, listId: null, tagId: null })}
             clearable
             searchable
-            w={180}
+            w={{ base: '100%', xs: 180 }}
           />
           {activeFilters > 0 && (
             <Button
