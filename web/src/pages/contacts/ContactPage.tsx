@@ -1,10 +1,10 @@
-import { ActionIcon, Alert, Anchor, Badge, Button, Card, Grid, Group, Select, SimpleGrid, Stack, Text, TextInput, Title, Tooltip } from '@mantine/core';
+import { ActionIcon, Alert, Anchor, Badge, Button, Card, Grid, Group, Select, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { AUDIENCE_KEYS, listName, notifyDone, notifyError, useLists, useTags } from '../../api/audience';
 import { del, errorMessage, get, patch, post } from '../../api/client';
-import type { Contact, Data } from '../../api/types';
+import type { Contact, Data, Paged, Suppression } from '../../api/types';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { ContactStatusBadge } from '../../components/ContactStatusBadge';
 import { EditButton, VIEWER_HINT } from '../../components/EditGuard';
@@ -33,6 +33,12 @@ export function ContactPage() {
   const navigate = useNavigate();
   const contact = useQuery({ queryKey: ['contact', id], queryFn: () => get<Data<Contact>>(`/contacts/${id}`) });
   const c = contact.data?.data;
+  const suppression = useQuery({
+    queryKey: ['suppressions', { email: c?.email }],
+    queryFn: () => get<Paged<Suppression>>('/suppressions', { email: c!.email, limit: 1 }),
+    enabled: !!c,
+  });
+  const suppressed = suppression.data?.data[0];
 
   const refresh = () => Promise.all(AUDIENCE_KEYS.map((queryKey) => queryClient.invalidateQueries({ queryKey: [...queryKey] })));
   const setStatus = useMutation({
@@ -114,6 +120,12 @@ export function ContactPage() {
                 {c.unsubscribedAt && ` · unsubscribed ${formatDateTime(c.unsubscribedAt)}`}
               </Text>
             </Group>
+            {suppressed && (
+              <Alert color="orange" title="This address is suppressed">
+                No email of any kind is sent to {suppressed.email} (reason: {suppressed.reason.replace('_', ' ')}
+                {suppressed.note ? `, “${suppressed.note}”` : ''}). Lift it on the <Anchor component={Link} to="/suppressions" inherit>Suppressions</Anchor> page.
+              </Alert>
+            )}
             <Grid gap="md">
               <Grid.Col span={{ base: 12, md: 7 }}>
                 <ProfileCard contact={c} onSaved={refresh} />
@@ -344,11 +356,9 @@ function ListsCard({ contact, onChanged }: { contact: Contact; onChanged: () => 
             </Button>
           </Group>
         ) : (
-          <Tooltip label={VIEWER_HINT}>
-            <Text size="xs" c="dimmed">
-              Viewers cannot change list membership.
-            </Text>
-          </Tooltip>
+          <Text size="xs" c="dimmed">
+            Viewers cannot change list membership.
+          </Text>
         )}
       </Stack>
     </Card>

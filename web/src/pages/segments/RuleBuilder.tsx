@@ -189,7 +189,7 @@ function GroupEditor({
               {c.type === 'group' ? (
                 <GroupEditor group={c} depth={depth + 1} path={here} ctx={ctx} onChange={(g) => setAt(i, g)} onRemove={() => removeAt(i)} />
               ) : (
-                <ConditionRow condition={c} path={here} ctx={ctx} onChange={(x) => setAt(i, x)} onRemove={() => removeAt(i)} />
+                <ConditionRow label={`Condition ${i + 1}${depth > 1 ? ` of the level ${depth} group` : ''}`} condition={c} path={here} ctx={ctx} onChange={(x) => setAt(i, x)} onRemove={() => removeAt(i)} />
               )}
             </Stack>
           );
@@ -221,10 +221,10 @@ function GroupEditor({
   );
 }
 
-function ConditionRow({ condition, path, ctx, onChange, onRemove }: { condition: SegmentCondition; path: string; ctx: Ctx; onChange: (c: SegmentCondition) => void; onRemove: () => void }) {
+function ConditionRow({ label, condition, path, ctx, onChange, onRemove }: { label: string; condition: SegmentCondition; path: string; ctx: Ctx; onChange: (c: SegmentCondition) => void; onRemove: () => void }) {
   const errors = errorsAt(ctx.errors, path);
   return (
-    <Stack gap={2}>
+    <Stack gap={2} role="group" aria-label={label}>
       <Group gap="xs" align="flex-end" wrap="wrap">
         <Select
           label="Type"
@@ -238,7 +238,7 @@ function ConditionRow({ condition, path, ctx, onChange, onRemove }: { condition:
         />
         <ConditionFields condition={condition} onChange={onChange} readOnly={ctx.readOnly} />
         {!ctx.readOnly && (
-          <ActionIcon variant="subtle" color="red" aria-label="Remove condition" onClick={onRemove} mb={4}>
+          <ActionIcon variant="subtle" color="red" aria-label={`Remove ${label.toLowerCase()}`} onClick={onRemove} mb={4}>
             ×
           </ActionIcon>
         )}
