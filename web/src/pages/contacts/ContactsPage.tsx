@@ -1,5 +1,5 @@
 import { Alert, Anchor, Badge, Button, Checkbox, Group, Menu, Paper, Select, Stack, Table, Text, TextInput } from '@mantine/core';
-import { useDebouncedValue } from '@mantine/hooks';
+import { useDebouncedValue, useMediaQuery } from '@mantine/hooks';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
@@ -38,6 +38,8 @@ export function ContactsPage() {
   const [selected, setSelected] = useState<number[]>([]);
   const [creating, setCreating] = useState(false);
   const [exporting, setExporting] = useState(false);
+  const narrow = useMediaQuery('(max-width: 36em)');
+  const [showFilters, setShowFilters] = useState(false);
 
   const update = (changes: Record<string, string | null>) => {
     const next = new URLSearchParams(params);
@@ -83,6 +85,7 @@ export function ContactsPage() {
   const allOnPage = rows.length > 0 && rows.every((c) => selected.includes(c.id));
   const listOptions = (lists.data?.data ?? []).map((l) => ({ value: String(l.id), label: l.name }));
   const activeFilters = [status, listId, tagId, segmentId, q].filter(Boolean).length;
+  const filterCount = [status, listId, tagId, segmentId].filter(Boolean).length;
 
   async function exportAs(format: 'csv' | 'json') {
     setExporting(true);
@@ -133,48 +136,57 @@ export function ContactsPage() {
             disabled={!!segmentId}
             style={{ flex: '1 1 220px' }}
           />
-          <Select
-            label="Status"
-            placeholder="Any"
-            data={CONTACT_STATUSES.map((s) => ({ value: s, label: s }))}
-            value={status || null}
-            onChange={(v) => update({ status: v })}
-            clearable
-            disabled={!!segmentId}
-            w={{ base: '100%', xs: 150 }}
-          />
-          <Select
-            label="List"
-            placeholder="Any"
-            data={listOptions}
-            value={listId || null}
-            onChange={(v) => update({ listId: v })}
-            clearable
-            searchable
-            disabled={!!segmentId}
-            w={{ base: '100%', xs: 180 }}
-          />
-          <Select
-            label="Tag"
-            placeholder="Any"
-            data={(tags.data?.data ?? []).map((t) => ({ value: String(t.id), label: t.name }))}
-            value={tagId || null}
-            onChange={(v) => update({ tagId: v })}
-            clearable
-            searchable
-            disabled={!!segmentId}
-            w={{ base: '100%', xs: 160 }}
-          />
-          <Select
-            label="Segment"
-            placeholder="None"
-            data={(segments.data?.data ?? []).map((s) => ({ value: String(s.id), label: s.name }))}
-            value={segmentId || null}
-            onChange={(v) => update({ segmentId: v, q: null, status: null, listId: null, tagId: null })}
-            clearable
-            searchable
-            w={{ base: '100%', xs: 180 }}
-          />
+          {narrow && (
+            <Button variant="default" onClick={() => setShowFilters((v) => !v)} aria-expanded={showFilters} aria-controls="contact-filters">
+              Filters{filterCount ? ` (${filterCount})` : ''}
+            </Button>
+          )}
+          {(!narrow || showFilters) && (
+            <Group id="contact-filters" gap="sm" align="flex-end" wrap="wrap" w={narrow ? '100%' : undefined}>
+            <Select
+              label="Status"
+              placeholder="Any"
+              data={CONTACT_STATUSES.map((s) => ({ value: s, label: s }))}
+              value={status || null}
+              onChange={(v) => update({ status: v })}
+              clearable
+              disabled={!!segmentId}
+              w={{ base: '100%', xs: 150 }}
+            />
+            <Select
+              label="List"
+              placeholder="Any"
+              data={listOptions}
+              value={listId || null}
+              onChange={(v) => update({ listId: v })}
+              clearable
+              searchable
+              disabled={!!segmentId}
+              w={{ base: '100%', xs: 180 }}
+            />
+            <Select
+              label="Tag"
+              placeholder="Any"
+              data={(tags.data?.data ?? []).map((t) => ({ value: String(t.id), label: t.name }))}
+              value={tagId || null}
+              onChange={(v) => update({ tagId: v })}
+              clearable
+              searchable
+              disabled={!!segmentId}
+              w={{ base: '100%', xs: 160 }}
+            />
+            <Select
+              label="Segment"
+              placeholder="None"
+              data={(segments.data?.data ?? []).map((s) => ({ value: String(s.id), label: s.name }))}
+              value={segmentId || null}
+              onChange={(v) => update({ segmentId: v, q: null, status: null, listId: null, tagId: null })}
+              clearable
+              searchable
+              w={{ base: '100%', xs: 180 }}
+            />
+            </Group>
+          )}
           {activeFilters > 0 && (
             <Button
               variant="subtle"
