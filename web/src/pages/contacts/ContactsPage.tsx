@@ -1,4 +1,4 @@
-import { Alert, Anchor, Badge, Button, Checkbox, Group, Menu, Paper, Select, Stack, Table, Text, TextInput } from '@mantine/core';
+import { Alert, Anchor, Autocomplete, Badge, Button, Checkbox, Group, Menu, Paper, Select, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue, useMediaQuery } from '@mantine/hooks';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
@@ -82,6 +82,21 @@ export function ContactsPage() {
   });
 
   const rows = contacts.data?.data ?? [];
+  const [tagging, setTagging] = useState(false);
+  const [bulkTagName, setBulkTagName] = useState('');
+  const bulkTag = useMutation({
+    // The bulk upsert adds tags without touching other fields: one request for the whole selection.
+    mutationFn: (tag: string) =>
+      post('/contacts/bulk', { contacts: rows.filter((c) => selected.includes(c.id)).map((c) => ({ email: c.email, tags: [tag] })) }),
+    onSuccess: async (_r, tag) => {
+      notifyDone(`Tagged ${selected.length} contact(s) “${tag}”.`);
+      setSelected([]);
+      setTagging(false);
+      setBulkTagName('');
+      await invalidate();
+    },
+    onError: notifyError('Could not tag the contacts'),
+  });
   const allOnPage = rows.length > 0 && rows.every((c) => selected.includes(c.id));
   const listOptions = (lists.data?.data ?? []).map((l) => ({ value: String(l.id), label: l.name }));
   const activeFilters = [status, listId, tagId, segmentId, q].filter(Boolean).length;
@@ -214,6 +229,36 @@ export function ContactsPage() {
             </Text>
             <BulkListAction label="Add to list" options={listOptions} busy={bulk.isPending} onPick={(list) => bulk.mutate({ action: 'add', list })} />
             <BulkListAction label="Remove from list" options={listOptions} busy={bulk.isPending} onPick={(list) => bulk.mutate({ action: 'remove', list })} />
+            {tagging ? (
+              <form
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  if (bulkTagName.trim()) bulkTag.mutate(bulkTagName.trim());
+                }}
+              >
+                <Group gap={4}>
+                  <Autocomplete
+                    size="xs"
+                    aria-label="Tag to add"
+                    placeholder="Tag"
+                    data={(tags.data?.data ?? []).map((t) => t.name)}
+                    value={bulkTagName}
+                    onChange={setBulkTagName}
+                    w={160}
+                  />
+                  <Button size="xs" type="submit" loading={bulkTag.isPending} disabled={!bulkTagName.trim()}>
+                    Tag
+                  </Button>
+                  <Button size="xs" variant="subtle" onClick={() => setTagging(false)}>
+                    Cancel
+                  </Button>
+                </Group>
+              </form>
+            ) : (
+              <EditButton size="xs" variant="light" onClick={() => setTagging(true)}>
+                Add tag
+              </EditButton>
+            )}
             <Button size="xs" variant="subtle" onClick={() => setSelected([])}>
               Clear selection
             </Button>
