@@ -39,6 +39,10 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Requests per minute per API key before 429. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Dashboard sessions end after this many hours without a request (sliding). */
+  TIDINGS_SESSION_IDLE_HOURS: z.coerce.number().positive().max(24 * 365).default(12),
+  /** Dashboard sessions end this many days after sign-in, however active (absolute). */
+  TIDINGS_SESSION_MAX_DAYS: z.coerce.number().positive().max(365).default(7),
   /** Which roles this process plays: `npm start` runs all; compose runs api and worker apart. */
   TIDINGS_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
 });

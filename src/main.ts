@@ -14,7 +14,9 @@ import { createDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { createApiKey, ensureApiKey, listApiKeys } from './db/repositories/api-keys.js';
 import { ensureLogSendingConfig } from './db/repositories/sending-configs.js';
+import { createSetupToken } from './db/repositories/setup-tokens.js';
 import { ensureDefaultSite } from './db/repositories/sites.js';
+import { countUsers } from './db/repositories/users.js';
 import { createSecretBox } from './crypto/secret-box.js';
 import { StartupError } from './embedded/errors.js';
 import { startEmbeddedPostgres } from './embedded/postgres.js';
@@ -22,6 +24,7 @@ import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './embedded
 import { startEmbeddedTemporal } from './embedded/temporal.js';
 import type { startApi as StartApi } from './server.js';
 import { createLinks } from './mail/links.js';
+import { setupUrl } from './services/users.js';
 import { createLogger, type Logger } from './logger.js';
 import { connectTemporal, registerSearchAttributes } from './temporal/client.js';
 import { ensureOutboxRelays } from './temporal/relays.js';
@@ -138,6 +141,12 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
     // First start (or a first start that died before minting its key): the user needs one key.
     newKey = (await createApiKey(database.db, { siteId: site.id, name: 'first key' })).key;
   }
+  // The dashboard needs a first owner. While the site has none, each API start prints a fresh one-time
+  // sign-up link and voids the earlier ones, so only the link last printed works (a worker prints none).
+  const firstOwnerUrl =
+    config.TIDINGS_ROLE !== 'worker' && (await countUsers(database.db, site.id)) === 0
+      ? setupUrl(config.PUBLIC_URL, (await createSetupToken(database.db, { siteId: site.id, role: 'owner', replaceUnused: true })).token)
+      : null;
   // A new site can send at once: the `log` provider records every message in the send log.
   const logConfig = created
     ? (await ensureLogSendingConfig(database.db, createSecretBox(config.TIDINGS_SECRET), site.id)).config
@@ -214,7 +223,7 @@ async function start(config: Config, logger: Logger, life: Lifecycle): Promise<v
   // Not awaited: the relays start in the background and a failure is only logged.
   if (runWorker) void ensureOutboxRelays(temporal.client, logger);
 
-  printBanner({ config, apiUrl: api?.url ?? null, roles: config.TIDINGS_ROLE, newKey, logConfigId: logConfig?.id ?? null });
+  printBanner({ config, apiUrl: api?.url ?? null, roles: config.TIDINGS_ROLE, newKey, logConfigId: logConfig?.id ?? null, firstOwnerUrl });
 }
 
 // Each role's modules load only in a process that runs it: the API's (express, OpenAPI) are dead
@@ -260,7 +269,14 @@ async function startWorkers(
   };
 }
 
-function printBanner(o: { config: Config; apiUrl: string | null; roles: string; newKey: string | null; logConfigId: number | null }): void {
+function printBanner(o: {
+  config: Config;
+  apiUrl: string | null;
+  roles: string;
+  newKey: string | null;
+  logConfigId: number | null;
+  firstOwnerUrl: string | null;
+}): void {
   const lines = ['', `Tidings is running (${o.roles === 'all' ? 'API and worker' : o.roles}).`];
   if (o.apiUrl) {
     lines.push(`  Dashboard:    ${o.apiUrl}/app/`, `  API:          ${o.apiUrl}/api/v1`, `  API docs:     ${o.apiUrl}/docs`);
@@ -278,6 +294,9 @@ function printBanner(o: { config: Config; apiUrl: string | null; roles: string; 
     );
   } else if (o.config.TIDINGS_API_KEY) {
     lines.push('  API key:      the one in TIDINGS_API_KEY');
+  }
+  if (o.firstOwnerUrl) {
+    lines.push('', `  Create the first owner: ${o.firstOwnerUrl}`, '  (a one-time link for the web dashboard; or: npx tidings users create --role owner …)');
   }
   if (o.logConfigId !== null) {
     lines.push(

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from './api/app.js';
+import { startAuthPurge } from './api/auth-purge.js';
 import { startIdempotencyPurge } from './api/idempotency-purge.js';
 
 export interface RunningApi {
@@ -52,7 +53,9 @@ export async function startApi(
   const displayHost = ['0.0.0.0', '::', ''].includes(opts.host) ? 'localhost' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${displayHost}:${port}`;
   deps.logger.info({ url }, 'API listening');
-  const stopPurge = startIdempotencyPurge(deps.db, deps.logger);
+  const stopIdempotencyPurge = startIdempotencyPurge(deps.db, deps.logger);
+  const stopAuthPurge = startAuthPurge(deps.db, deps.config, deps.logger);
+  const stopPurge = () => Promise.all([stopIdempotencyPurge(), stopAuthPurge()]).then(() => {});
 
   let closing: Promise<void> | undefined;
   // A keep-alive socket that finishes its last response while we close would otherwise stay open
@@ -65,7 +68,7 @@ export async function startApi(
   return {
     url,
     close() {
-      // The purge in flight finishes too: the caller closes the database next.
+      // The purges in flight finish too: the caller closes the database next.
       closing ??= new Promise<void>((resolve, reject) => {
         const force = setTimeout(() => server.closeAllConnections(), opts.graceMs ?? DEFAULT_GRACE_MS);
         force.unref();

@@ -3,15 +3,17 @@ import { createSecretBox } from '../crypto/secret-box.js';
 import type { AppDeps } from './deps.js';
 import { docsRouter } from './docs.js';
 import { errorHandler, notFoundHandler } from './errors.js';
-import { requireApiKey } from './middleware/auth.js';
+import { authenticate } from './middleware/auth.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
 import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.js';
 import { rememberMountPath, requestContext } from './middleware/request-context.js';
+import { requireRole } from './middleware/roles.js';
 import { siteScope } from './middleware/site-scope.js';
 import { opsRouter } from './ops.js';
 import { dashboardRouter } from '../web/serve.js';
 import { publicRouters } from './public/index.js';
 import './ops.schema.js';
+import { authRouter } from './routes/auth.js';
 import { featureRouters } from './routes/index.js';
 
 export type { AppDeps } from './deps.js';
@@ -32,8 +34,10 @@ function isJsonBody(req: { headers: { 'content-type'?: string } }): boolean {
 /**
  * Builds the HTTP application without listening, so tests and `startApi` share it. Order matters:
  * request id and logging first; the JSON parser before authentication so malformed JSON is a 400
- * whoever sends it; operational endpoints and docs unauthenticated; everything else under /api/v1
- * behind the API key, the per-key rate limit and the site check; then JSON 404s and one error handler.
+ * whoever sends it; operational endpoints and docs unauthenticated; the dashboard's sign-in routes
+ * (/api/v1/auth) public; everything else under /api/v1 behind an API key or a session cookie (with its
+ * CSRF checks), the per-caller rate limit, the site check and the role table; then JSON 404s and one
+ * error handler.
  */
 export function createApp(input: AppDeps): express.Express {
   // The key is derived once per app, not per request (HKDF).
@@ -54,9 +58,12 @@ export function createApp(input: AppDeps): express.Express {
 
   const api = Router();
   api.use(rememberMountPath);
-  api.use(requireApiKey(deps.db));
+  // Sign-in is how the dashboard gets its session cookie, so it comes before authentication.
+  api.use(authRouter(deps));
+  api.use(authenticate(deps));
   api.use(rateLimit(new FixedWindowLimiter(deps.config.RATE_LIMIT_PER_MINUTE)));
   api.use(siteScope);
+  api.use(requireRole);
   for (const build of featureRouters) api.use(build(deps));
   app.use('/api/v1', api);
 

@@ -11,7 +11,17 @@ export const openApiRegistry = new OpenAPIRegistry();
 export const bearerAuth = openApiRegistry.registerComponent('securitySchemes', 'bearerAuth', {
   type: 'http',
   scheme: 'bearer',
-  description: 'An API key such as `tk_live_…`, sent as `Authorization: Bearer <key>`. Each key belongs to one site.',
+  description: 'An API key such as `tk_live_…`, sent as `Authorization: Bearer <key>`. Each key belongs to one site and acts as its owner.',
+});
+
+export const sessionCookie = openApiRegistry.registerComponent('securitySchemes', 'sessionCookie', {
+  type: 'apiKey',
+  in: 'cookie',
+  name: 'tidings_session',
+  description:
+    'The web dashboard’s session, set by `POST /api/v1/auth/login`. Every request but GET/HEAD/OPTIONS made with it must send the ' +
+    'session’s `csrfToken` as `X-CSRF-Token` and, if it sends `Origin`, this server’s own origin (403 otherwise). What the ' +
+    'user may do depends on their role (403 `forbidden_role`).',
 });
 
 export const ErrorResponse = z
@@ -47,7 +57,7 @@ export function pageOf<T extends z.ZodType>(schema: T) {
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 const rateLimitHeaders = {
-  'X-RateLimit-Limit': { description: 'Requests allowed per window (one minute) for this key.', schema: { type: 'integer' as const } },
+  'X-RateLimit-Limit': { description: 'Requests allowed per window (one minute) for this key or signed-in user.', schema: { type: 'integer' as const } },
   'X-RateLimit-Remaining': { description: 'Requests left in the current window.', schema: { type: 'integer' as const } },
   'X-RateLimit-Reset': { description: 'Seconds until the window resets.', schema: { type: 'integer' as const } },
 };
@@ -55,8 +65,11 @@ const rateLimitHeaders = {
 /** Error answers every authenticated /api/v1 operation can give. */
 export const commonErrors = {
   400: json(ErrorResponse, 'Invalid input (malformed JSON, wrong types, bad pagination).'),
-  401: json(ErrorResponse, 'Missing or invalid API key.'),
-  403: json(ErrorResponse, 'A `siteId` in the body or query does not match the key’s site.'),
+  401: json(ErrorResponse, 'Missing or invalid API key, or no valid session.'),
+  403: json(
+    ErrorResponse,
+    'A `siteId` in the body or query does not match the caller’s site; or, with a session, the role does not allow it, or the CSRF token or `Origin` is wrong.',
+  ),
   429: {
     ...json(ErrorResponse, 'Rate limit exceeded; retry after `Retry-After` seconds.'),
     headers: { ...rateLimitHeaders, 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' as const } } },
@@ -120,8 +133,8 @@ function acceptsEmptyBody(content: object): boolean {
 }
 
 /**
- * Registers an authenticated /api/v1 operation: adds the bearer security requirement and the error
- * answers the shared middleware can give, so each schema file only states what is specific to the
+ * Registers an authenticated /api/v1 operation: adds the security requirements (API key or session)
+ * and the error answers the shared middleware can give, so each schema file only states what is specific to the
  * operation (its own answers win over these): the common ones everywhere, 404 wherever the path
  * names a resource, 413/415 wherever there is a body, 409/422 wherever `Idempotency-Key` is taken.
  * The API fuzzer (`npm run test:fuzz`) fails on any status code an operation does not list.
@@ -132,7 +145,8 @@ export function registerApiPath(config: RouteConfig): void {
   openApiRegistry.registerPath({
     ...config,
     ...(body ? { request: { ...config.request, body: { ...body, required: body.required ?? !acceptsEmptyBody(body.content) } } } : {}),
-    security: [{ [bearerAuth.name]: [] }],
+    // Either one: an API key, or the dashboard's session cookie.
+    security: [{ [bearerAuth.name]: [] }, { [sessionCookie.name]: [] }],
     responses: {
       ...commonErrors,
       ...(config.path.includes('{') ? notFound : {}),

@@ -1,9 +1,20 @@
 import type { Logger } from '../logger.js';
 
-/** What an authenticated request carries after the auth middleware. */
+/** What a caller may do: viewer < editor < owner (see src/api/middleware/roles.ts). */
+export type Role = 'owner' | 'editor' | 'viewer';
+
+/**
+ * What an authenticated request carries after the auth middleware: an API key (which acts as the
+ * site's owner) or a dashboard user's session cookie.
+ */
 export interface ApiAuth {
   siteId: number;
-  keyId: number;
+  role: Role;
+  via: 'api_key' | 'session';
+  /** Set when `via` is `api_key`. */
+  keyId?: number;
+  /** Set when `via` is `session`. */
+  userId?: number;
 }
 
 declare global {

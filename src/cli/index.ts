@@ -5,19 +5,21 @@ import { registerDbCommands } from './commands/db.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerSiteCommands } from './commands/sites.js';
 import { registerSuppressionCommands } from './commands/suppressions.js';
+import { registerUserCommands } from './commands/users.js';
 import { CliError } from './errors.js';
 
 /**
- * `tidings` — sites and API keys (straight to the database: DATABASE_URL or the running `npm start`)
+ * `tidings` — sites, API keys and dashboard users (straight to the database: DATABASE_URL or the running `npm start`)
  * and, through the HTTP API, CSV imports of contacts and suppressions and following campaigns.
  */
 export function buildProgram(): Command {
   const program = new Command('tidings')
-    .description('Tidings command line: sites, API keys, contact and suppression imports, campaigns')
+    .description('Tidings command line: sites, API keys, dashboard users, contact and suppression imports, campaigns')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerSiteCommands(program);
   registerKeyCommands(program);
+  registerUserCommands(program);
   registerContactCommands(program);
   registerCampaignCommands(program);
   registerSuppressionCommands(program);

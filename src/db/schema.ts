@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
+  check,
   index,
   integer,
   jsonb,
@@ -60,6 +61,93 @@ export const apiKeys = pgTable(
     createdAt: timestamps.createdAt,
   },
   (t) => [uniqueIndex('api_keys_key_hash_uq').on(t.keyHash), index('api_keys_site_idx').on(t.siteId)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Accounts and sign-in (the web dashboard): people, their browser sessions, one-time sign-up links
+
+export const userRole = pgEnum('user_role', ['owner', 'editor', 'viewer']);
+
+/**
+ * A person who signs in to the dashboard, in one site. The email is stored lowercased (the check makes
+ * any other writer fail loudly) and is unique across sites: sign-in asks only for email and password.
+ * Passwords are argon2id hashes (src/crypto/passwords.ts).
+ */
+export const users = pgTable(
+  'users',
+  {
+    id: serial('id').primaryKey(),
+    siteId: siteIdColumn(),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    role: userRole('role').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    createdAt: timestamps.createdAt,
+    lastLoginAt: timestamp('last_login_at', { withTimezone: true, mode: 'date' }),
+    /** Set while the account may not sign in; its sessions are deleted when it is set. */
+    disabledAt: timestamp('disabled_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('users_email_uq').on(t.email),
+    index('users_site_idx').on(t.siteId),
+    check('users_email_lowercase', sql`${t.email} = lower(${t.email})`),
+  ],
+);
+
+/**
+ * A signed-in browser. The id is the SHA-256 of the random cookie token, so a copy of this table signs
+ * nobody in. Idle expiry is `last_seen_at` + TIDINGS_SESSION_IDLE_HOURS; `expires_at` is the absolute end.
+ */
+export const userSessions = pgTable(
+  'user_sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** Sent back by the dashboard as X-CSRF-Token on every write. */
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: timestamps.createdAt,
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    userAgent: text('user_agent'),
+    ip: text('ip'),
+  },
+  (t) => [index('user_sessions_user_idx').on(t.userId), index('user_sessions_expires_at_idx').on(t.expiresAt)],
+);
+
+/** One-time sign-up links (`/app/setup?token=…`), stored as the SHA-256 of the token. */
+export const setupTokens = pgTable(
+  'setup_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    siteId: siteIdColumn(),
+    role: userRole('role').notNull(),
+    createdAt: timestamps.createdAt,
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('setup_tokens_site_idx').on(t.siteId)],
+);
+
+/**
+ * Failed sign-ins of the last minutes, one row each, read by the login rate limit (per email and per
+ * client address). In PostgreSQL rather than in memory so every API process counts the same attempts.
+ */
+export const loginFailures = pgTable(
+  'login_failures',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    email: text('email').notNull(),
+    ip: text('ip').notNull(),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [
+    index('login_failures_email_idx').on(t.email, t.createdAt),
+    index('login_failures_ip_idx').on(t.ip, t.createdAt),
+    // The purge of failures older than the window.
+    index('login_failures_created_at_idx').on(t.createdAt),
+  ],
 );
 
 export const contactStatus = pgEnum('contact_status', ['subscribed', 'unsubscribed', 'bounced', 'complained']);

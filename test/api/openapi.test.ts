@@ -50,7 +50,7 @@ describe('OpenAPI document', () => {
     expect(validator.version).toBe('3.1');
   });
 
-  it('documents exactly the routes the app serves, with bearer security on /api/v1', async () => {
+  it('documents exactly the routes the app serves, with API-key or session security on /api/v1 but sign-in', async () => {
     const doc = (await api.call('GET', '/api/v1/openapi.json', { key: null })).body;
     const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
@@ -66,9 +66,12 @@ describe('OpenAPI document', () => {
     expect(new Set(documented)).toEqual(new Set(served));
 
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.components.securitySchemes.sessionCookie).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'tidings_session' });
     for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { security?: unknown }>>)) {
       if (!path.startsWith('/api/v1/') || path === '/api/v1/openapi.json') continue;
-      for (const op of Object.values(ops)) expect(op.security).toEqual([{ bearerAuth: [] }]);
+      // Sign-in is how a session starts: public.
+      const expected = path.startsWith('/api/v1/auth/') ? undefined : [{ bearerAuth: [] }, { sessionCookie: [] }];
+      for (const op of Object.values(ops)) expect(op.security, path).toEqual(expected);
     }
   });
 

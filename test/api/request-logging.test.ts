@@ -90,5 +90,12 @@ describe('request logs', () => {
     expect(loggableUrl(`//t//o/${open}`)).toBe('//t//o/[redacted]');
     expect(loggableUrl('/api/v1/contacts?email=ada@example.com')).toBe('/api/v1/contacts?email=ada@example.com');
     expect(loggableUrl('/unsubscribe/abc')).toBe('/unsubscribe/abc');
+    // A sign-up link's one-time token, checked by the dashboard.
+    expect(loggableUrl('/api/v1/auth/setup/AbC-123_xyz')).toBe('/api/v1/auth/setup/[redacted]');
+    expect(loggableUrl('/API/v1//auth/setup/AbC-123_xyz?x=1')).toBe('/API/v1//auth/setup/[redacted]?x=1');
+    expect(loggableUrl('/api/v1/auth/setup')).toBe('/api/v1/auth/setup');
+    expect(loggableUrl('/app/setup?token=AbC-123_xyz')).toBe('/app/setup?token=[redacted]');
+    expect(loggableUrl('/app/setup?from=mail&token=AbC&x=1')).toBe('/app/setup?from=mail&token=[redacted]&x=1');
+    expect(loggableUrl('/app/contacts?token=x')).toBe('/app/contacts?token=x');
   });
 });

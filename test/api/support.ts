@@ -4,6 +4,8 @@ import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/client.js';
 import { createApiKey } from '../../src/db/repositories/api-keys.js';
 import { createSite } from '../../src/db/repositories/sites.js';
+import { createUser, type UserRole } from '../../src/db/repositories/users.js';
+import { hashPassword } from '../../src/crypto/passwords.js';
 import { startApi } from '../../src/server.js';
 import { createTestDb } from '../helpers/db.js';
 
@@ -104,4 +106,42 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       await testDb.close();
     },
   };
+}
+
+export interface TestUser {
+  id: number;
+  email: string;
+  password: string;
+}
+
+let userSeq = 0;
+
+/** A dashboard user made straight in the database (the sign-up flow has its own tests). */
+export async function createTestUser(db: Db, siteId: number, role: UserRole, email?: string): Promise<TestUser> {
+  const password = 'correct horse battery';
+  const address = email ?? `user${++userSeq}-${process.pid}-${role}@example.com`;
+  const user = await createUser(db, { siteId, email: address, name: `Test ${role}`, role, passwordHash: await hashPassword(password) });
+  return { id: user.id, email: user.email, password };
+}
+
+export interface TestSession {
+  /** `tidings_session=<token>`, for a Cookie header. */
+  cookie: string;
+  csrfToken: string;
+  /** Headers of a cookie-authenticated write (cookie and CSRF token). */
+  headers: Record<string, string>;
+}
+
+/** Signs in through the API and returns what a browser would keep. */
+export async function signIn(baseUrl: string, user: { email: string; password: string }): Promise<TestSession> {
+  const res = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: user.email, password: user.password }),
+  });
+  if (res.status !== 200) throw new Error(`sign-in of ${user.email} answered ${res.status}: ${await res.text()}`);
+  const body = (await res.json()) as { csrfToken: string };
+  const cookie = /^(tidings_session=[^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
+  if (!cookie) throw new Error('sign-in set no tidings_session cookie');
+  return { cookie, csrfToken: body.csrfToken, headers: { cookie, 'x-csrf-token': body.csrfToken } };
 }

@@ -61,6 +61,12 @@ async function start(): Promise<Started> {
 
 const pidOf = async (file: string) => Number((await readFile(path.join(dataDir, file), 'utf8')).split('\n')[0]);
 
+/** The one-time first-owner link of the banner, which must point at the dashboard under PUBLIC_URL. */
+function firstOwnerToken(output: string): string | undefined {
+  const pattern = new RegExp(`Create the first owner: http://localhost:${env.PORT}/app/setup\\?token=([A-Za-z0-9_-]{43})`);
+  return pattern.exec(output)?.[1];
+}
+
 it('starts everything, prints a first API key once, stops every child on Ctrl-C and keeps the data for the next start', async () => {
   const first = await start();
   const key = /Your API key \(save it, it is shown once\):\s+(tk_live_[A-Za-z0-9_-]{32})/.exec(first.output())?.[1];
@@ -74,6 +80,10 @@ it('starts everything, prints a first API key once, stops every child on Ctrl-C 
   const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const created = await fetch(`${api}/contacts`, { method: 'POST', headers: auth, body: JSON.stringify({ email: 'kept@example.com' }) });
   expect(created.status).toBe(201);
+  const firstLink = firstOwnerToken(first.output());
+  expect(firstLink).toBeDefined();
+  const link = await fetch(`${api}/auth/setup/${firstLink}`);
+  expect(await link.json()).toEqual({ siteName: 'Default site', role: 'owner' });
 
   const postgresPid = await pidOf('pg/postmaster.pid');
   const temporalPid = await pidOf('temporal.pid');
@@ -86,6 +96,17 @@ it('starts everything, prints a first API key once, stops every child on Ctrl-C 
   const second = await start();
   try {
     expect(second.output()).not.toContain('Your API key');
+    // Still no user: a new first-owner link, and the earlier one no longer works.
+    const secondLink = firstOwnerToken(second.output());
+    expect(secondLink).toBeDefined();
+    expect((await fetch(`${api}/auth/setup/${firstLink}`)).status).toBe(404);
+    const owner = await fetch(`${api}/auth/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: secondLink, email: 'owner@example.com', name: 'Owner', password: 'a long enough password' }),
+    });
+    expect(owner.status).toBe(200);
+    expect(((await owner.json()) as { user: { role: string } }).user.role).toBe('owner');
     const listed = await fetch(`${api}/contacts`, { headers: auth });
     expect(listed.status).toBe(200);
     const body = (await listed.json()) as { data: { email: string }[] };

@@ -68,7 +68,23 @@ export async function seed(url: string, key: string): Promise<Seeded> {
   await call('POST', `/contacts/${id(ada)}/events`, { name: 'signed_up' });
   await call('POST', '/suppressions', { email: 'blocked@example.com', reason: 'manual' });
 
+  // Dashboard users come from sign-up links: an owner (the only one, so the fuzzer's PATCHes and
+  // DELETEs meet the last-owner rule) and, below, a bait editor for DELETE /users/{id}.
+  const signUp = async (role: string, email: string): Promise<Json> => {
+    const { url: link } = await call('POST', '/users/invites', { role });
+    const token = new URL(link as string).searchParams.get('token');
+    const res = await fetch(`${url}/api/v1/auth/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, email, name: email.split('@')[0], password: 'fuzz password 1234' }),
+    });
+    if (res.status !== 200) throw new Error(`seed: POST /auth/setup answered ${res.status}: ${await res.text()}`);
+    return ((await res.json()) as { user: Json }).user;
+  };
+  const owner = await signUp('owner', 'owner@example.com');
+
   const bait = {
+    user: await signUp('editor', 'bait-user@example.com'),
     apiKey: await call('POST', '/api-keys', { name: 'fuzz bait' }),
     contact: await call('POST', '/contacts', { email: 'bait@example.com' }),
     list: await call('POST', '/lists', { name: 'Bait' }),
@@ -93,6 +109,7 @@ export async function seed(url: string, key: string): Promise<Seeded> {
       step: id(step),
       campaign: id(campaign),
       send: send.sendId as number,
+      user: id(owner),
     },
     deleteOverrides: {
       '/api/v1/api-keys/{id}': { id: id(bait.apiKey) },
@@ -105,6 +122,7 @@ export async function seed(url: string, key: string): Promise<Seeded> {
       '/api/v1/sequences/{id}/steps/{stepId}': { id: id(sequence), stepId: id(bait.step) },
       '/api/v1/campaigns/{id}': { id: id(bait.campaign) },
       '/api/v1/sending-configs/{id}': { id: id(bait.sendingConfig) },
+      '/api/v1/users/{id}': { id: id(bait.user) },
     },
   };
 }

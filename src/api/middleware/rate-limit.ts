@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { AppError } from '../../errors.js';
+import type { ApiAuth } from '../request-context.js';
 import '../request-context.js';
 
 interface Window {
@@ -8,11 +9,12 @@ interface Window {
 }
 
 /**
- * Fixed one-minute windows per API key, in process memory. Good enough for one API process; several
- * replicas would each allow the limit (documented), which is the usual trade-off for no extra store.
+ * Fixed one-minute windows per caller (API key or dashboard user), in process memory. Good enough for
+ * one API process; several replicas would each allow the limit (documented), which is the usual
+ * trade-off for no extra store.
  */
 export class FixedWindowLimiter {
-  private readonly windows = new Map<number, Window>();
+  private readonly windows = new Map<string, Window>();
 
   constructor(
     readonly limit: number,
@@ -21,7 +23,7 @@ export class FixedWindowLimiter {
   ) {}
 
   /** Counts one request for `id`; returns the state after counting. */
-  hit(id: number): { allowed: boolean; remaining: number; resetMs: number } {
+  hit(id: string): { allowed: boolean; remaining: number; resetMs: number } {
     const now = this.now();
     let w = this.windows.get(id);
     if (!w || now - w.start >= this.windowMs) {
@@ -42,11 +44,16 @@ export class FixedWindowLimiter {
   }
 }
 
+/** Whose budget a request spends: its API key's, or its signed-in user's (all their browsers together). */
+function callerOf(auth: ApiAuth): string {
+  return auth.via === 'session' ? `user:${auth.userId}` : `key:${auth.keyId}`;
+}
+
 /** Sets X-RateLimit-* on every authenticated answer; 429 with Retry-After once over the limit. */
 export function rateLimit(limiter: FixedWindowLimiter): RequestHandler {
   return (req, res, next) => {
     if (!req.auth) return next();
-    const state = limiter.hit(req.auth.keyId);
+    const state = limiter.hit(callerOf(req.auth));
     const resetSeconds = Math.max(1, Math.ceil(state.resetMs / 1000));
     res.setHeader('X-RateLimit-Limit', String(limiter.limit));
     res.setHeader('X-RateLimit-Remaining', String(state.remaining));

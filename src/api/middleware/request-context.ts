@@ -11,13 +11,17 @@ const SAFE_ID = /^[\w.:-]{1,128}$/;
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 
 // Unsubscribe (/u/<token>) and tracking (/t/o/<token>, /t/c/<token>) paths carry signed per-recipient
-// tokens: whoever reads them could unsubscribe that person or forge their clicks. Matched like the
-// router would (any case, repeated slashes, an absolute-form request target) so no variant slips by.
-const TOKEN_PATH = /^((?:[a-z][\w+.-]*:\/\/[^/?#]*)?\/+(?:u|t\/+[oc])\/+)[^?#]+/i;
+// tokens: whoever reads them could unsubscribe that person or forge their clicks. A sign-up link's check
+// (/api/v1/auth/setup/<token>) carries a one-time token that makes an account. Matched like the router
+// would (any case, repeated slashes, an absolute-form request target) so no variant slips by.
+const TOKEN_PATH = /^((?:[a-z][\w+.-]*:\/\/[^/?#]*)?\/+(?:u|t\/+[oc]|api\/+v1\/+auth\/+setup)\/+)[^?#]+/i;
 
-/** The URL as it may be logged: the token of an unsubscribe or tracking link replaced by `[redacted]`. */
+// The dashboard's sign-up page carries the same one-time token in its query: /app/setup?token=<token>.
+const TOKEN_QUERY = /^((?:[a-z][\w+.-]*:\/\/[^/?#]*)?\/+app\/+setup\/*\?(?:[^#]*&)?token=)[^&#]*/i;
+
+/** The URL as it may be logged: the token of an unsubscribe, tracking or sign-up link replaced by `[redacted]`. */
 export function loggableUrl(url: string): string {
-  return url.replace(TOKEN_PATH, '$1[redacted]');
+  return url.replace(TOKEN_PATH, '$1[redacted]').replace(TOKEN_QUERY, '$1[redacted]');
 }
 
 /**

@@ -7,7 +7,7 @@ function readSiteId(source: unknown): unknown {
 }
 
 /**
- * A key sees only its own site. Clients may still send `siteId` (query or body); it must be the
+ * A key or session sees only its own site. Clients may still send `siteId` (query or body); it must be the
  * key's site — 403 otherwise — so a script pointed at the wrong site fails loudly instead of
  * silently working on another one.
  */
@@ -23,7 +23,7 @@ export const siteScope: RequestHandler = (req, _res, next) => {
       throw AppError.validation('Invalid siteId', [{ path: 'siteId', message: `siteId in the ${where} must be an integer` }]);
     }
     if (n !== siteId) {
-      throw new AppError('site_mismatch', 'forbidden', `siteId ${n} does not match the site of this API key`);
+      throw new AppError('site_mismatch', 'forbidden', `siteId ${n} does not match the site of this API key or session`);
     }
   }
   next();

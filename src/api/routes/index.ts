@@ -18,11 +18,13 @@ import { statsRouter } from './stats.js';
 import { suppressionsRouter } from './suppressions.js';
 import { tagsRouter } from './tags.js';
 import { templatesRouter } from './templates.js';
+import { usersRouter } from './users.js';
 import { webhookEndpointsRouter } from './webhook-endpoints.js';
 
 /**
- * Every /api/v1 feature router, mounted in this order behind authentication, rate limiting and the
- * site check. Each entry builds a router with paths relative to /api/v1 (`/contacts/:id`) and its
+ * Every /api/v1 feature router, mounted in this order behind authentication, rate limiting, the site
+ * check and the role table (src/api/middleware/roles.ts: add a rule there for an owner-only feature).
+ * Each entry builds a router with paths relative to /api/v1 (`/contacts/:id`) and its
  * `<feature>.schema.ts` registers the same paths in the OpenAPI registry.
  *
  * Registration point: add a feature with one line here (and its import). Put routers with more
@@ -47,5 +49,6 @@ export const featureRouters: ReadonlyArray<(deps: AppDeps) => Router> = [
   contactEventsRouter,
   eventsRouter,
   webhookEndpointsRouter,
+  usersRouter,
   statsRouter,
 ];
