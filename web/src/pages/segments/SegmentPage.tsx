@@ -45,9 +45,15 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
     }
   }, [segment]);
 
+  // Previewing unsaved rules is a POST, which the server keeps for editors; a viewer cannot change the
+  // rules anyway, so they see the saved segment's count.
   const preview = useQuery({
-    queryKey: ['segment', 'preview', debounced],
-    queryFn: () => post<Data<SegmentPreview>>('/segments/preview', { rules: debounced }),
+    queryKey: canEdit ? ['segment', 'preview', debounced] : ['segment', segment?.id, 'count', 'as-preview'],
+    queryFn: () =>
+      canEdit
+        ? post<Data<SegmentPreview>>('/segments/preview', { rules: debounced })
+        : get<Data<{ count: number }>>(`/segments/${segment!.id}/count`).then(({ data }) => ({ data: { count: data.count, sample: [] as Contact[] } })),
+    enabled: canEdit || !!segment,
     placeholderData: keepPreviousData,
     retry: false,
   });
