@@ -11,7 +11,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchResult } from './lib/results.js';
-import { percentile } from './lib/stats.js';
+import { median } from './lib/stats.js';
 
 async function main(dir: string): Promise<void> {
   const files = (await readdir(dir)).filter((f) => /^(old|new)-\d+\.json$/.test(f)).sort();
@@ -25,8 +25,8 @@ async function main(dir: string): Promise<void> {
   const rows = keys.map((key) => {
     const old = sides.old.map((r) => valueOf(r, key)!);
     const now = sides.new.map((r) => valueOf(r, key)!);
-    const medianOld = percentile(old, 50);
-    const medianNew = percentile(now, 50);
+    const medianOld = median(old);
+    const medianNew = median(now);
     const figure = sides.new[0]!.result.figures.find((f) => f.key === key)!;
     return { key, label: figure.label, unit: figure.unit, old, new: now, medianOld, medianNew, ratioOldToNew: medianNew === 0 ? null : medianOld / medianNew };
   });

@@ -244,6 +244,8 @@ const TARGETS: Target[] = [
   { figure: 'timer lag, 1,000 steps due in one minute, p99 to send start (ms)', target: '≤ 2,000', source: 'ab:sequences-engine', key: 'timer_lag_start_p99_ms' },
   { figure: 'worker RSS idle (MB)', target: '≤ 200', source: 'ab:sequences-engine', key: 'worker_rss_idle_mb' },
   { figure: 'worker RSS with 10,000 sleeping journeys (MB)', target: '≤ 300', source: 'ab:sequences-engine', key: 'worker_rss_sleeping_mb' },
+  { figure: '↳ worker RSS idle (MB), then MALLOC_ARENA_MAX=2 (before: e857664)', target: '≤ 200', source: 'ab:worker-memory', key: 'worker_rss_idle_mb' },
+  { figure: '↳ worker RSS, 10,000 sleeping journeys (MB), then MALLOC_ARENA_MAX=2 (before: e857664)', target: '≤ 300', source: 'ab:worker-memory', key: 'worker_rss_sleeping_mb' },
   { figure: 'campaign to 100,000, no throttle, freeze included (emails/s)', target: '≥ 5,000', source: 'ab:campaign-engine', key: 'campaign_emails_per_s' },
 ];
 

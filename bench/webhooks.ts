@@ -23,7 +23,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { count, eq } from 'drizzle-orm';
-import { Webhook } from 'svix';
+import { Webhook } from 'standardwebhooks';
 import { createSecretBox } from '../src/crypto/secret-box.js';
 import { createDatabase, type Db } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from './api/app.js';
 import { startAuthPurge } from './api/auth-purge.js';
-import { startIdempotencyPurge } from './api/idempotency-purge.js';
+import { startIdempotencyPurge, startStrandedSendSweep } from './api/idempotency-purge.js';
 
 export interface RunningApi {
   /** Base URL clients can use (`http://localhost:3000` when bound to all interfaces). */
@@ -55,7 +55,8 @@ export async function startApi(
   deps.logger.info({ url }, 'API listening');
   const stopIdempotencyPurge = startIdempotencyPurge(deps.db, deps.logger);
   const stopAuthPurge = startAuthPurge(deps.db, deps.config, deps.logger);
-  const stopPurge = () => Promise.all([stopIdempotencyPurge(), stopAuthPurge()]).then(() => {});
+  const stopSweep = startStrandedSendSweep(deps, deps.logger);
+  const stopPurge = () => Promise.all([stopIdempotencyPurge(), stopAuthPurge(), stopSweep()]).then(() => {});
 
   let closing: Promise<void> | undefined;
   // A keep-alive socket that finishes its last response while we close would otherwise stay open

@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import type { Db } from '../../src/db/client.js';
 import { createSendingConfig } from '../../src/db/repositories/sending-configs.js';
+import { withProcessEnvDefaults } from '../../src/process-env.js';
 import { startFakeResend, type FakeResend } from '../../test/helpers/fake-resend.js';
 import { sleep } from './proc.js';
 import { benchAborted, onCleanup } from './run.js';
@@ -76,7 +77,8 @@ export interface RoleOptions {
 export function spawnTidingsRole(role: 'api' | 'worker' | 'all', env: Record<string, string>, opts: RoleOptions = {}): RoleProcess {
   const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', path.join(root, 'src', 'main.ts')], {
     cwd: root,
-    env: { ...process.env, ...env, TIDINGS_ROLE: role, LOG_LEVEL: 'warn' },
+    // The product's process defaults (MALLOC_ARENA_MAX), as `npm start` and the image set them.
+    env: withProcessEnvDefaults({ ...process.env, ...env, TIDINGS_ROLE: role, LOG_LEVEL: 'warn' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

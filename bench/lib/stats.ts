@@ -9,6 +9,14 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(rank, sorted.length) - 1]!;
 }
 
+/** The median: the middle value, or the mean of the two middle values of an even-sized sample. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error('median of an empty sample');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export interface Summary {
   count: number;
   min: number;

@@ -5,10 +5,12 @@ import { docsRouter } from './docs.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { authenticate } from './middleware/auth.js';
 import { methodNotAllowed } from './middleware/method-not-allowed.js';
-import { FixedWindowLimiter, rateLimit } from './middleware/rate-limit.js';
+import { createApiRateLimiter, rateLimit } from './middleware/rate-limit.js';
 import { rememberMountPath, requestContext } from './middleware/request-context.js';
 import { requireRole } from './middleware/roles.js';
 import { siteScope } from './middleware/site-scope.js';
+import { requireDecodableUrl } from './middleware/url-encoding.js';
+import { securityHeaders } from './middleware/security-headers.js';
 import { opsRouter } from './ops.js';
 import { dashboardRouter } from '../web/serve.js';
 import { publicRouters } from './public/index.js';
@@ -47,6 +49,9 @@ export function createApp(input: AppDeps): express.Express {
   app.disable('x-powered-by');
 
   app.use(requestContext(deps.logger));
+  app.use(securityHeaders({ production: deps.config.NODE_ENV === 'production' }));
+  // Before anything decodes a path or query: a malformed escape is a 400, not a URIError deep inside.
+  app.use(requireDecodableUrl);
   // Before everything that routes: a documented path asked with another method is a 405, whoever asks.
   app.use(methodNotAllowed());
   // Before the JSON parser: provider webhooks verify signatures over the raw body.
@@ -61,7 +66,7 @@ export function createApp(input: AppDeps): express.Express {
   // Sign-in is how the dashboard gets its session cookie, so it comes before authentication.
   api.use(authRouter(deps));
   api.use(authenticate(deps));
-  api.use(rateLimit(new FixedWindowLimiter(deps.config.RATE_LIMIT_PER_MINUTE)));
+  api.use(rateLimit(createApiRateLimiter(deps.db, deps.config.RATE_LIMIT_PER_MINUTE)));
   api.use(siteScope);
   api.use(requireRole);
   for (const build of featureRouters) api.use(build(deps));

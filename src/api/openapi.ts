@@ -60,6 +60,8 @@ const rateLimitHeaders = {
   'X-RateLimit-Limit': { description: 'Requests allowed per window (one minute) for this key or signed-in user.', schema: { type: 'integer' as const } },
   'X-RateLimit-Remaining': { description: 'Requests left in the current window.', schema: { type: 'integer' as const } },
   'X-RateLimit-Reset': { description: 'Seconds until the window resets.', schema: { type: 'integer' as const } },
+  'RateLimit-Policy': { description: 'IETF draft-ietf-httpapi-ratelimit-headers: `"per-key";q=<limit>;w=60`.', schema: { type: 'string' as const } },
+  RateLimit: { description: 'IETF draft-ietf-httpapi-ratelimit-headers: `"per-key";r=<remaining>;t=<seconds to reset>`.', schema: { type: 'string' as const } },
 };
 
 /** Error answers every authenticated /api/v1 operation can give. */

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -13,6 +14,7 @@ import {
   text,
   timestamp,
   uniqueIndex,
+  varchar,
 } from 'drizzle-orm/pg-core';
 
 const timestamps = {
@@ -354,6 +356,16 @@ export const sendRateLimits = pgTable('send_rate_limits', {
     .primaryKey()
     .references(() => sendingConfigs.id, { onDelete: 'cascade' }),
   tat: timestamp('tat', { withTimezone: true, mode: 'date', precision: 6 }).notNull().defaultNow(),
+});
+
+/**
+ * The API's per-key request counters, shared by every API process (src/api/middleware/rate-limit.ts).
+ * The layout is rate-limiter-flexible's RateLimiterPostgres table: `expire` in epoch milliseconds.
+ */
+export const apiRateLimits = pgTable('api_rate_limits', {
+  key: varchar('key', { length: 255 }).primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: bigint('expire', { mode: 'number' }),
 });
 
 export const templates = pgTable(

@@ -8,6 +8,7 @@ import {
   type SendOutcome,
   type VerifyResult,
 } from './mailer.js';
+import { mapLimit } from '../concurrency.js';
 
 export interface SmtpMailerOptions {
   host: string;
@@ -78,23 +79,13 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
     async sendBatch(messages) {
       // One SMTP transaction per message, at most `maxConnections` in flight so the pool is used
       // fully; once the server throttles or refuses our login, the rest are not attempted.
-      const outcomes: SendOutcome[] = new Array(messages.length);
-      let next = 0;
       let stop: SendOutcome | null = null;
-      const worker = async () => {
-        while (next < messages.length) {
-          const index = next++;
-          if (stop) {
-            outcomes[index] = stop;
-            continue;
-          }
-          const outcome = await send(messages[index]!);
-          outcomes[index] = outcome;
-          if (outcome.kind === 'rate_limited' || outcome.kind === 'auth_failed') stop ??= outcome;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(maxConnections, messages.length) }, worker));
-      return outcomes;
+      return mapLimit(messages, maxConnections, async (message) => {
+        if (stop) return stop;
+        const outcome = await send(message);
+        if (outcome.kind === 'rate_limited' || outcome.kind === 'auth_failed') stop ??= outcome;
+        return outcome;
+      });
     },
 
     async verify(): Promise<VerifyResult> {

@@ -2,6 +2,8 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { AppError, type ErrorDetail } from '../errors.js';
 import type { DbOrTx } from '../db/client.js';
 import {
+  audienceCondition,
+  countAudience,
   deleteDraftCampaign,
   getCampaign,
   insertCampaign,
@@ -17,6 +19,8 @@ import { getSendingConfig } from '../db/repositories/sending-configs.js';
 import { assertTemplateCompiles, getTemplate } from '../db/repositories/templates.js';
 import type { CampaignAudience } from '../db/schema.js';
 import { idsOfSite } from '../db/repositories/sites.js';
+import { campaignSegmentSql } from '../db/segments.js';
+import { queueTransactionalSend, type QueuedSend } from './transactional.js';
 import { workflowIds } from '../domain/ids.js';
 import { RESEND_MAX_BATCH } from '../mail/resend.js';
 import { TASK_QUEUES } from '../temporal/task-queues.js';
@@ -427,4 +431,57 @@ export async function campaignStats(db: DbOrTx, siteId: number, id: number) {
     elapsedSeconds: Math.round(elapsedSeconds * 10) / 10,
     sendRatePerSecond: elapsedSeconds > 0 ? Math.round((row.sentCount / elapsedSeconds) * 10) / 10 : 0,
   };
+}
+
+/**
+ * `POST /campaigns/audience-count`: how many contacts an audience would reach if it were frozen now
+ * (subscribed members of the targeted lists, tags and segments, minus the exclusions), and how many of
+ * those would be recorded as suppressed. Every id must belong to the site.
+ */
+export async function countCampaignAudience(db: DbOrTx, siteId: number, audience: CampaignAudience): Promise<{ total: number; suppressed: number; recipients: number }> {
+  await assertListsOfSite(db, siteId, [...(audience.listIds ?? []), ...(audience.excludeListIds ?? [])]);
+  await assertIdsOfSite(db, siteId, 'tags', audience.tagIds, 'tag', 'audience.tagIds');
+  await assertIdsOfSite(db, siteId, 'segments', [...(audience.segmentIds ?? []), ...(audience.excludeSegmentIds ?? [])], 'segment', 'audience.segmentIds');
+  const [include, exclude] = await Promise.all([
+    Promise.all((audience.segmentIds ?? []).map((id) => campaignSegmentSql(db, siteId, id))),
+    Promise.all((audience.excludeSegmentIds ?? []).map((id) => campaignSegmentSql(db, siteId, id))),
+  ]);
+  const { total, suppressed } = await countAudience(db, siteId, audienceCondition(audience, { include, exclude }));
+  return { total, suppressed, recipients: total - suppressed };
+}
+
+/**
+ * `POST /campaigns/:id/test`: one copy of the campaign's current content to one address, through its
+ * sending config, recorded and delivered as a transactional send (so it never counts in the campaign's
+ * statistics). The subject is prefixed with `[Test]`; a contact with that address lends its fields.
+ */
+export async function sendCampaignTest(
+  deps: CampaignsDeps & { eagerStart?: boolean },
+  siteId: number,
+  id: number,
+  to: string,
+): Promise<QueuedSend> {
+  const row = await mustGet(deps.db, siteId, id);
+  let subject = row.subject;
+  let html = row.html;
+  let text = row.text;
+  if (row.templateId != null) {
+    const template = await getTemplate(deps.db, siteId, row.templateId);
+    if (!template) {
+      throw new AppError('template_not_found', 'not_found', `Template ${row.templateId} not found`, [{ path: 'templateId', message: 'the campaign’s template no longer exists' }]);
+    }
+    subject ??= template.subject;
+    html = template.html;
+    text = template.text;
+  }
+  if (subject === null || html === null) {
+    throw AppError.validation('The campaign has no content yet', [{ path: subject === null ? 'subject' : 'html', message: 'give the campaign a subject and html, or a template' }]);
+  }
+  return queueTransactionalSend(deps, siteId, {
+    to,
+    subject: `[Test] ${subject}`,
+    html,
+    ...(text ? { text } : {}),
+    sendingConfigId: row.sendingConfigId,
+  });
 }

@@ -2,7 +2,8 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Db } from '../db/client.js';
 import { enrollStagedTriggers, settleOutboxRows, strandedJourneyStarts, type StagedStart } from '../db/repositories/enrollment-outbox.js';
 import type { Logger } from '../logger.js';
-import { mapLimit, startEnrollmentWorkflow } from './enrollment.js';
+import { mapLimit } from '../concurrency.js';
+import { startEnrollmentWorkflow } from './enrollment.js';
 
 /**
  * Journeys go through an outbox (`enrollment_outbox`). For list_add and tag_add triggers PostgreSQL

@@ -30,6 +30,7 @@ import {
   type EnrollmentSignal,
   type EnrollmentSignalPayloads,
 } from '../../workflows/enrollment.contract.js';
+import { mapLimit } from '../concurrency.js';
 
 export interface EnrollmentDeps {
   db: DbOrTx;
@@ -76,20 +77,6 @@ export async function signalEnrollment<S extends EnrollmentSignal>(
     if (err instanceof WorkflowNotFoundError) return false;
     throw err;
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight, keeping the results in order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return results;
 }
 
 /** 404 for another site's sequence; 422 unless it is active (paused and archived sequences take no one). */

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { AppError } from '../errors.js';
 import type { DbOrTx } from '../db/client.js';
 import { findRecipientContact } from '../db/repositories/contacts.js';
 import { getSendingConfig } from '../db/repositories/sending-configs.js';
-import { findSendByKey, insertSend, reserveSendIds, type SendRow, type SendStatus } from '../db/repositories/sends.js';
+import { IDEMPOTENCY_KEY_TTL_MS } from '../db/repositories/idempotency.js';
+import { findSendByKey, insertSend, listQueuedTransactionalBefore, markSendFailed, reserveSendIds, type SendRow, type SendStatus } from '../db/repositories/sends.js';
 import { isSuppressed, suppressedEmails } from '../db/repositories/suppressions.js';
 import { assertTemplateCompiles, getTemplate } from '../db/repositories/templates.js';
 import { workflowIds } from '../domain/ids.js';
@@ -13,6 +14,7 @@ import { TemplateRenderError, type TemplateContact, type TemplateSource } from '
 import { TASK_QUEUES } from '../temporal/task-queues.js';
 import type { transactionalSendWorkflow } from '../../workflows/transactional.js';
 import { TRANSACTIONAL_WORKFLOW, transactionalSearchAttributes } from '../../workflows/transactional.contract.js';
+import { mapLimit } from '../concurrency.js';
 
 /** One email as `POST /send` describes it, validated (src/api/routes/transactional.schema.ts). */
 export interface TransactionalEmailInput {
@@ -195,24 +197,13 @@ export async function queueTransactionalSend(
   return { sendId: send.id, status: send.status };
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return results;
-}
-
 /**
  * `POST /send/batch`: each email as by {@link queueTransactionalSend}; an email the site's state
  * refuses (an AppError: unknown contact, suppressed…) becomes an `error` entry at its position while
- * the others go out. Anything else (database or Temporal down) fails the request; rows already
- * recorded stay queued and a retry with the same Idempotency-Key picks them up.
+ * the others go out. Anything else (database or Temporal down) fails the request at once: no further
+ * email is recorded or started after the first failure (see mapLimit). Rows already recorded stay
+ * queued; a retry with the same Idempotency-Key picks them up, and those never retried are failed
+ * once the key has expired (failStrandedSends).
  */
 export async function queueTransactionalBatch(
   deps: TransactionalDeps,
@@ -234,4 +225,32 @@ export async function queueTransactionalBatch(
     await startDelivery(deps, item.send);
     return { sendId: item.send.id, status: item.send.status };
   });
+}
+
+/** Why {@link failStrandedSends} fails a send: the send log shows it to whoever looks for the email. */
+export const STRANDED_SEND_ERROR =
+  'not sent: the request that recorded this email failed (HTTP 5xx) and was not retried with the same Idempotency-Key before the key expired';
+
+/**
+ * Fails transactional sends recorded by a request that then failed (Temporal unreachable, a batch
+ * stopped by an error) and was never retried: still `queued` after the Idempotency-Key lifetime, and
+ * no delivery workflow exists for them. A send whose workflow does exist is only waiting for a worker
+ * and is left alone. Returns how many were failed; at most `limit` per call (the caller runs it again).
+ */
+export async function failStrandedSends(
+  deps: Pick<TransactionalDeps, 'db' | 'temporal'>,
+  opts: { olderThanMs?: number; limit?: number; now?: Date } = {},
+): Promise<number> {
+  const before = new Date((opts.now ?? new Date()).getTime() - (opts.olderThanMs ?? IDEMPOTENCY_KEY_TTL_MS));
+  const candidates = await listQueuedTransactionalBefore(deps.db, before, opts.limit ?? 500);
+  const failed = await mapLimit(candidates, 8, async ({ id }) => {
+    try {
+      await deps.temporal.workflow.getHandle(workflowIds.transactional(id)).describe();
+      return false;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+    return (await markSendFailed(deps.db, id, STRANDED_SEND_ERROR)) !== null;
+  });
+  return failed.filter(Boolean).length;
 }

@@ -1,6 +1,17 @@
 import { Client, Connection } from '@temporalio/client';
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
+import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
+
+/**
+ * The server's type for each kind of search attribute Tidings defines, from the public protocol
+ * package (the SDK's own encoder lives in @temporalio/common's internals, which are not an API).
+ */
+// A CommonJS package: Node's ESM loader sees only its default export.
+const { IndexedValueType } = proto.temporal.api.enums.v1;
+const INDEXED_VALUE_TYPE: Record<'INT' | 'KEYWORD', proto.temporal.api.enums.v1.IndexedValueType> = {
+  INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+};
 
 export interface TemporalClients {
   connection: Connection;
@@ -34,7 +45,7 @@ export async function registerSearchAttributes(connection: Connection, namespace
   try {
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!])),
+      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, INDEXED_VALUE_TYPE[key.type]])),
     });
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
@@ -42,7 +53,7 @@ export async function registerSearchAttributes(connection: Connection, namespace
     // pick up any that are still missing.
     for (const key of missing) {
       await connection.operatorService
-        .addSearchAttributes({ namespace, searchAttributes: { [key.name]: encodeSearchAttributeIndexedValueType(key.type)! } })
+        .addSearchAttributes({ namespace, searchAttributes: { [key.name]: INDEXED_VALUE_TYPE[key.type] } })
         .catch((e: unknown) => {
           if (!isAlreadyExists(e)) throw e;
         });

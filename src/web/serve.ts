@@ -1,30 +1,6 @@
 import path from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
-import helmet from 'helmet';
 import { AppError } from '../errors.js';
-
-/**
- * The dashboard's Content-Security-Policy: scripts and styles only from this server (Mantine sets
- * style attributes and one <style> of CSS variables, hence 'unsafe-inline' for styles only), data
- * from /api/v1 only, and the app itself never framed. Email previews render in a sandboxed srcdoc
- * iframe, which inherits this policy: their images may come from any https host, their scripts never run.
- */
-const dashboardCsp = helmet.contentSecurityPolicy({
-  useDefaults: false,
-  directives: {
-    defaultSrc: ["'self'"],
-    scriptSrc: ["'self'"],
-    styleSrc: ["'self'", "'unsafe-inline'"],
-    imgSrc: ["'self'", 'data:', 'https:'],
-    fontSrc: ["'self'", 'data:'],
-    connectSrc: ["'self'"],
-    frameSrc: ["'self'"],
-    frameAncestors: ["'none'"],
-    objectSrc: ["'none'"],
-    baseUri: ["'self'"],
-    formAction: ["'self'"],
-  },
-});
 
 /**
  * Serves the built dashboard at /app/: hashed assets cached for a year, every other path under /app
@@ -48,7 +24,8 @@ export function dashboardRouter(webDir: Promise<string> | undefined): Router {
   };
 
   router.get('/', (_req, res) => res.redirect(302, '/app/'));
-  router.use('/app', dashboardCsp, ready);
+  // The app's Content-Security-Policy is the one every HTML page gets (src/api/middleware/security-headers.ts).
+  router.use('/app', ready);
   router.use('/app/assets', (req, res, next) =>
     express.static(path.join(dir!, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: false })(req, res, next),
   );

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createSendingConfig } from '../../src/db/repositories/sending-configs.js';
-import { campaignRecipients, campaigns, contacts } from '../../src/db/schema.js';
+import { campaignRecipients, campaigns, contacts, listMembers, sends, suppressions } from '../../src/db/schema.js';
 import { startTestApi, type TestApi } from './support.js';
 
 let api: TestApi;
@@ -176,5 +176,40 @@ describe('campaigns API', () => {
       recipients: { pending: 0, sent: 3, failed: 2, suppressed: 0, skipped: 0 },
     });
     expect((await api.call('GET', `/api/v1/campaigns/${id}/recipients?status=bogus`)).status).toBe(400);
+  });
+
+  it('counts an audience before it is frozen: subscribed members, minus exclusions, with the suppressed ones apart', async () => {
+    const list = (await api.call('POST', '/api/v1/lists', { body: { name: 'Counted audience' } })).body.data.id;
+    const excluded = (await api.call('POST', '/api/v1/lists', { body: { name: 'Excluded' } })).body.data.id;
+    const people = await api.db
+      .insert(contacts)
+      .values([
+        { siteId: api.siteA.id, email: 'count-1@example.com' },
+        { siteId: api.siteA.id, email: 'count-2@example.com' },
+        { siteId: api.siteA.id, email: 'count-3@example.com', status: 'unsubscribed' as const },
+        { siteId: api.siteA.id, email: 'count-4@example.com' },
+        { siteId: api.siteA.id, email: 'count-5@example.com' },
+      ])
+      .returning({ id: contacts.id });
+    await api.db.insert(listMembers).values(people.map((p) => ({ listId: list, contactId: p.id })));
+    await api.db.insert(listMembers).values({ listId: excluded, contactId: people[4]!.id });
+    await api.db.insert(suppressions).values({ siteId: api.siteA.id, email: 'count-2@example.com', reason: 'manual' });
+
+    const res = await api.call('POST', '/api/v1/campaigns/audience-count', { body: { listIds: [list], excludeListIds: [excluded] } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.data).toEqual({ total: 3, suppressed: 1, recipients: 2 });
+    expect((await api.call('POST', '/api/v1/campaigns/audience-count', { body: { listIds: [otherSiteList] } })).status).toBe(404);
+    expect((await api.call('POST', '/api/v1/campaigns/audience-count', { body: { lists: [list] } })).status).toBe(400);
+  });
+
+  it('records a test copy as a transactional send with the [Test] subject, and answers 503 while Temporal is down', async () => {
+    const id = (await draft({ name: 'Tested', subject: 'Hello {{ firstName | default: "you" }}' })).body.data.id;
+    const res = await api.call('POST', `/api/v1/campaigns/${id}/test`, { body: { to: 'Me@Example.com' } });
+    // No Temporal here: the send is recorded (queued) and its delivery could not start.
+    expect(res.status, res.text).toBe(503);
+    const [row] = await api.db.select().from(sends).where(eq(sends.toEmail, 'me@example.com'));
+    expect(row).toMatchObject({ kind: 'transactional', subject: '[Test] Hello you', html: '<h1>March Update</h1>', sendingConfigId: logConfig, status: 'queued', campaignId: null });
+    expect((await api.call('POST', `/api/v1/campaigns/${id}/test`, { body: { to: 'not-an-email' } })).status).toBe(400);
+    expect((await api.call('POST', `/api/v1/campaigns/${id}/test`, { body: { to: 'me@example.com' }, key: api.siteB.key })).status).toBe(404);
   });
 });

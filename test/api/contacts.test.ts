@@ -296,6 +296,32 @@ describe('export', () => {
     expect(res.body.data[0].tags).toEqual(['export']);
   });
 
+  it('neutralises cells a spreadsheet would run as a formula, and keeps JSON exact (OWASP CSV injection)', async () => {
+    const hostile = {
+      email: 'formula@example.com',
+      firstName: '=HYPERLINK("https://evil.test","x")',
+      lastName: '+1+cmd|" /C calc"!A0',
+      company: '@SUM(A1:A2)',
+      city: '-2+3',
+      // Leading tabs and CRs are trimmed on input; the writer's unit test covers them.
+      phone: '=1',
+      tags: ['formula-export'],
+    };
+    await api.call('POST', '/api/v1/contacts/bulk', { body: { contacts: [hostile] } });
+    const csv = await api.call('GET', '/api/v1/contacts/export?format=csv&q=formula@example.com');
+    const [row] = parse(csv.text, { columns: true }) as Record<string, string>[];
+    expect(row).toMatchObject({
+      firstName: `'${hostile.firstName}`,
+      lastName: `'${hostile.lastName}`,
+      company: `'${hostile.company}`,
+      city: `'${hostile.city}`,
+      phone: `'${hostile.phone}`,
+      email: 'formula@example.com',
+    });
+    const json = await api.call('GET', '/api/v1/contacts/export?format=json&q=formula@example.com');
+    expect(json.body.data[0]).toMatchObject({ firstName: hostile.firstName, lastName: hostile.lastName, company: hostile.company, city: hostile.city });
+  });
+
   it('exports only the calling site’s contacts', async () => {
     const res = await api.call('GET', '/api/v1/contacts/export?format=json&q=export', { key: api.siteB.key });
     expect(res.body.data).toEqual([]);

@@ -16,7 +16,7 @@ let configB: number;
 type Json = any;
 
 beforeAll(async () => {
-  api = await startTestApi({ TIDINGS_SECRET: 'sequences-test-secret-0123456789abcdef' });
+  api = await startTestApi({ TIDINGS_SECRET: 'sequences-test-secret-0123456789abcdef', TEMPORAL_UI_URL: 'http://temporal-ui.test:8233/' });
   configA = await sendingConfig();
   configB = await sendingConfig(api.siteB.key);
 });
@@ -476,11 +476,13 @@ describe('enrollment without Temporal', () => {
       status: 'completed',
       history: [{ stepId: step.id, outcome: 'sent', sendId: null, at: '2026-01-01T10:00:00.000Z' }],
       source: 'database',
+      temporalUiUrl: `http://temporal-ui.test:8233/namespaces/default/workflows/enrollment%3A${seq.id}%3A${contact}`,
     });
     expect((await api.call('GET', `/api/v1/enrollments/${row.id}`, { key: api.siteB.key })).status).toBe(404);
 
     const completed = await api.call('GET', `/api/v1/sequences/${seq.id}/enrollments?status=completed`);
     expect(completed.body.data.map((e: Json) => e.id)).toEqual([row.id]);
+    expect(completed.body.data[0].temporalUiUrl).toBe(res.body.data.temporalUiUrl);
     expect((await api.call('GET', `/api/v1/sequences/${seq.id}/enrollments?status=active`)).body.data).toEqual([]);
     expect((await api.call('GET', `/api/v1/sequences/${seq.id}/enrollments?status=sleeping`)).status).toBe(400);
   });
@@ -527,11 +529,22 @@ describe('sequence stats', () => {
     // Two opens of the same send count once.
     await api.db.insert(emailEvents).values([event(s1, one.id, 'opened', 1), event(s1, one.id, 'opened', 2), event(s2, one.id, 'opened', 1), event(s1, one.id, 'clicked', 1), event(s4, two.id, 'opened', 1)]);
 
+    // The funnel: three journeys reached step one, one went on to step two; one waits after step one,
+    // one was unenrolled after it, and the one past step two completed (not an early exit).
+    const journeys = await Promise.all(contacts.map((c) => insertEnrollment(seq.id, c, 'active')));
+    await api.db.insert(enrollmentSteps).values([
+      ...journeys.map((j) => ({ enrollmentId: j.id, seq: 1, stepId: one.id, outcome: 'sent' })),
+      { enrollmentId: journeys[0]!.id, seq: 2, stepId: two.id, outcome: 'sent' },
+    ]);
+    await api.db.update(enrollments).set({ currentStepId: two.id, status: 'completed' }).where(eq(enrollments.id, journeys[0]!.id));
+    await api.db.update(enrollments).set({ currentStepId: one.id, status: 'unenrolled' }).where(eq(enrollments.id, journeys[1]!.id));
+    await api.db.update(enrollments).set({ currentStepId: one.id }).where(eq(enrollments.id, journeys[2]!.id));
+
     const res = await api.call('GET', `/api/v1/sequences/${seq.id}/stats`);
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual([
-      { stepId: one.id, position: 1, type: 'email', subject: 'Welcome!', sent: 2, opened: 2, clicked: 1 },
-      { stepId: two.id, position: 2, type: 'email', subject: 'Two', sent: 1, opened: 1, clicked: 0 },
+      { stepId: one.id, position: 1, type: 'email', subject: 'Welcome!', entered: 3, sent: 2, opened: 2, clicked: 1, active: 1, exited: 1 },
+      { stepId: two.id, position: 2, type: 'email', subject: 'Two', entered: 1, sent: 1, opened: 1, clicked: 0, active: 0, exited: 0 },
     ]);
   });
 });

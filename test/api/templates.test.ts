@@ -93,6 +93,35 @@ describe('template syntax errors', () => {
   });
 });
 
+describe('preview of unsaved source', () => {
+  it('renders subject, HTML and text for a contact without saving anything', async () => {
+    const contactId = await createContact({ email: 'ada@example.test', firstName: 'Ada' });
+    const res = await api.call('POST', '/api/v1/templates/preview', {
+      body: { contactId, subject: 'Hi {{ firstName }}', html: '<p>Hello {{ firstName }}, order {{ orderId }}</p>', text: 'Hello {{ firstName }}', variables: { orderId: 7 } },
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.data).toEqual({ subject: 'Hi Ada', html: '<p>Hello Ada, order 7</p>', text: 'Hello Ada' });
+    expect((await api.call('GET', '/api/v1/templates?limit=100')).body.data.map((t: { subject: string }) => t.subject)).not.toContain('Hi {{ firstName }}');
+  });
+
+  it('answers a syntax error with 400 template_syntax naming the field, line and column', async () => {
+    const res = await api.call('POST', '/api/v1/templates/preview', { body: { subject: 'Hi', html: '<p>one</p>\n<p>{% if x %}two</p>' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('template_syntax');
+    expect(res.body.error.details).toEqual([expect.objectContaining({ path: 'html', field: 'html', line: 2, column: 4 })]);
+  });
+
+  it('answers a render error with 422 and the field, and 404 for a contact of another site', async () => {
+    const bad = await api.call('POST', '/api/v1/templates/preview', { body: { subject: 'Hi', html: '{{ "x" | divided_by: 0 | append: nothing.x.y }}{% for i in (1..100000000) %}{% endfor %}' } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.code).toBe('template_render_failed');
+    expect(bad.body.error.details[0]).toMatchObject({ path: 'html', field: 'html' });
+    const foreign = await createContact({ email: 'theirs@example.test' }, api.siteB.key);
+    const res = await api.call('POST', '/api/v1/templates/preview', { body: { contactId: foreign, subject: 'Hi', html: '<p>x</p>' } });
+    expect(res.status).toBe(404);
+  });
+});
+
 describe('template preview', () => {
   it('renders for a contact with contact fields, custom fields and variables, sending nothing', async () => {
     const id = await createTemplate();

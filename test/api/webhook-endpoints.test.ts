@@ -205,6 +205,34 @@ describe('endpoint URLs in production', () => {
     expect(isPrivateAddress('8.8.8.8')).toBe(false);
   });
 
+  it('refuses every IPv6 form that carries an internal IPv4 address, and the reserved ranges', async () => {
+    for (const [url, what] of [
+      ['http://[64:ff9b::a9fe:a9fe]/h', 'NAT64 of 169.254.169.254'],
+      ['http://[64:ff9b::7f00:1]/h', 'NAT64 of 127.0.0.1'],
+      ['http://[64:ff9b:1::a00:1]/h', 'local-use NAT64 (RFC 8215) of 10.0.0.1'],
+      ['http://[2002:a9fe:a9fe::1]/h', '6to4 of 169.254.169.254'],
+      ['http://[2002:7f00:1::]/h', '6to4 of 127.0.0.1'],
+      ['http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/h', 'Teredo'],
+      ['http://[::ffff:a9fe:a9fe]/h', 'IPv4-mapped, hex form'],
+      ['http://[::127.0.0.1]/h', 'IPv4-compatible (deprecated)'],
+      ['http://[2001:db8::1]/h', 'IPv6 documentation'],
+      ['http://[100::1]/h', 'IPv6 discard-only'],
+      ['http://[ff02::1]/h', 'IPv6 multicast'],
+      ['http://192.0.2.1/h', 'TEST-NET-1'],
+      ['http://198.51.100.7/h', 'TEST-NET-2'],
+      ['http://203.0.113.9/h', 'TEST-NET-3'],
+      ['http://255.255.255.255/h', 'broadcast'],
+      ['http://2130706433/h', '127.0.0.1 as one number'],
+      ['http://0x7f.1/h', '127.0.0.1 in hex shorthand'],
+      ['http://169.254.169.254/latest/meta-data', 'cloud metadata'],
+    ]) {
+      await expect(assertPublicWebhookUrl(url!), `${url} (${what})`).rejects.toMatchObject({ kind: 'invalid', details: [{ path: 'url' }] });
+    }
+    for (const address of ['64:ff9b::a9fe:a9fe', '2002:a9fe:a9fe::1', '2001:db8::1', '192.0.2.1', '::ffff:10.0.0.1']) {
+      expect(isPrivateAddress(address), address).toBe(true);
+    }
+  });
+
   it('answers 400 to a private URL when NODE_ENV=production, while tests and development allow local receivers', async () => {
     const temporal = unreachableTemporal();
     const production = await startApi(

@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configKeys, loadConfig } from '../../src/config.js';
+import { PROCESS_ENV_DEFAULTS } from '../../src/process-env.js';
 import { searchAttributeCliArgs } from '../../src/temporal/search-attributes.js';
 
 // No Docker engine runs on these machines, so the production shape is checked statically: the
@@ -337,10 +339,12 @@ describe('Dockerfile', () => {
     expect(dockerfile).not.toBe('');
   });
 
-  it('builds every stage on node 20 bookworm-slim', () => {
+  it('builds every stage on Node 24 LTS bookworm-slim, the Node that package.json engines supports', () => {
     const bases = all('FROM').map((i) => i.args.split(/\s+/)[0]!.replace(/\$\{?(\w+)\}?/g, (_m, v: string) => argDefaults[v] ?? ''));
     expect(bases.length).toBeGreaterThanOrEqual(2);
-    for (const base of bases) expect(base).toMatch(/^node:20(\.\d+)*-bookworm-slim$/);
+    for (const base of bases) expect(base).toMatch(/^node:24(\.\d+)*-bookworm-slim$/);
+    const engines = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).engines.node as string;
+    expect(engines).toMatch(/\^24\./);
   });
 
   it('installs only production dependencies from the lockfile', () => {
@@ -357,6 +361,11 @@ describe('Dockerfile', () => {
     const user = lastStage.filter((i) => i.op === 'USER').pop()?.args;
     expect(user).toBeDefined();
     expect(user).not.toMatch(/^(root|0)(:|$)/);
+  });
+
+  it('sets the process environment defaults (src/process-env.ts) in the runtime image', () => {
+    const env = lastStage.filter((i) => i.op === 'ENV').map((i) => i.args);
+    for (const [key, value] of Object.entries(PROCESS_ENV_DEFAULTS)) expect(env, key).toContain(`${key}=${value}`);
   });
 
   it("checks the api's health on /healthz", () => {
@@ -376,5 +385,26 @@ describe('Dockerfile', () => {
       expect(ignored, dir).not.toContain(dir);
     }
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.data', '.env']));
+  });
+});
+
+describe('npm start', () => {
+  const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start ?? '';
+
+  it('runs src/main.ts through tsx', () => {
+    expect(start).toMatch(/\btsx src\/main\.ts$/);
+  });
+
+  // npm runs a script with sh: the script's prefix, run with the command swapped for one that prints.
+  const envOf = (key: string, env: NodeJS.ProcessEnv) =>
+    execFileSync('sh', ['-c', start.replace(/\btsx src\/main\.ts$/, `node -p "process.env.${key}"`)], { env, encoding: 'utf8' }).trim();
+
+  it('sets the process environment defaults (src/process-env.ts), where the caller set none', () => {
+    for (const [key, value] of Object.entries(PROCESS_ENV_DEFAULTS)) {
+      const env = { ...process.env };
+      delete env[key];
+      expect(envOf(key, env), key).toBe(value);
+      expect(envOf(key, { ...env, [key]: '7' }), `${key} of the caller`).toBe('7');
+    }
   });
 });

@@ -6,6 +6,8 @@ import { createApiKey } from '../../src/db/repositories/api-keys.js';
 import { createSite } from '../../src/db/repositories/sites.js';
 import { createLogger } from '../../src/logger.js';
 import { startApi } from '../../src/server.js';
+import { IDEMPOTENCY_KEY_TTL_MS } from '../../src/db/repositories/idempotency.js';
+import { STRANDED_SEND_ERROR, failStrandedSends } from '../../src/services/transactional.js';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 import { httpClient, unreachableTemporal } from '../api/support.js';
 import { startTestWorkers, type RunningTestWorkers } from '../helpers/workers.js';
@@ -209,6 +211,37 @@ describe('POST /send end to end', () => {
       expect((await settled(queued.id)).status).toBe('sent');
       expect(await sendCount()).toBe(before + 1);
       expect(resend.emails).toHaveLength(1);
+    } finally {
+      await outage.close();
+      await down.connection.close();
+    }
+  });
+
+  it('stops a batch at the first infrastructure failure, and fails what no retry picked up once the key expired', async () => {
+    const down = unreachableTemporal();
+    const outage = await startApi(
+      { db: testDb.db, temporal: down.client, config: config(), logger: createLogger('silent') },
+      { port: 0, host: '127.0.0.1' },
+    );
+    try {
+      const emails = Array.from({ length: 40 }, (_, i) => ({ to: `stranded${i}@example.com`, subject: 'Code', html: '<p>1</p>', sendingConfigId: configId }));
+      const before = await sendCount();
+      const failed = await httpClient(`${outage.url}/api/v1`, keyA)('POST', '/send/batch', { body: { emails } });
+      expect(failed.status, failed.text).toBe(503);
+      const recorded = (await sendCount()) - before;
+      // Recording stops with the answer: nothing more is written after the 503 went out.
+      await sleep(500);
+      expect((await sendCount()) - before).toBe(recorded);
+      const queued = (await call('GET', `/sends?status=queued&limit=100`)).body.data.filter((s: Json) => s.toEmail.startsWith('stranded'));
+      expect(queued).toHaveLength(recorded);
+
+      // Never retried: a day later (the Idempotency-Key lifetime) each is failed with its reason, not queued for ever.
+      const swept = await failStrandedSends({ db: testDb.db, temporal: env.client }, { now: new Date(Date.now() + IDEMPOTENCY_KEY_TTL_MS + 60_000) });
+      expect(swept).toBeGreaterThanOrEqual(recorded);
+      for (const send of queued) {
+        const after = (await call('GET', `/sends/${send.id}`)).body.data;
+        expect(after).toMatchObject({ status: 'failed', error: STRANDED_SEND_ERROR });
+      }
     } finally {
       await outage.close();
       await down.connection.close();

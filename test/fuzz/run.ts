@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { findSchemathesis } from '../../src/embedded/tools.js';
 import { countsLine, writeCounts, type Counts } from '../report/reports.js';
+import { probeMalformedUrls } from './malformed-urls.js';
 import { seed, type Seeded } from './seed.js';
 import { startStack } from './stack.js';
 
@@ -146,6 +147,13 @@ async function main(): Promise<number> {
       '--no-color',
     ], workDir);
     const counts = await junitCounts(path.join(reportDir, 'junit.xml'));
+    // Then what schemathesis cannot send: URLs whose escapes do not decode, on every route.
+    const malformed = await probeMalformedUrls(stack.url, stack.key);
+    for (const f of malformed.failures) {
+      console.log(`fuzz: FAILED malformed URL ${f.method} ${f.path}: ${f.probes.map((p) => `${p.target} → ${p.status || 'no answer'}`).join(', ')}`);
+    }
+    console.log(`fuzz: malformed percent-encoding on every path parameter and query: ${malformed.cases} routes, ${malformed.failures.length} with a server error`);
+    if (malformed.failures.length) code ||= 1;
     const seconds = ((Date.now() - fuzzStarted) / 1000).toFixed(1);
     console.log(
       `fuzz: ${counts ? `${counts.cases} test cases (every operation, and the stateful phase), ${counts.failures} failed, ${counts.errors} errored; ` : ''}` +
@@ -155,8 +163,14 @@ async function main(): Promise<number> {
     );
     // No summary without a JUnit report: .ci/run then counts this suite as failed.
     if (counts) {
-      await writeCounts('fuzz', suiteCounts(counts));
-      console.log(`fuzz: ${countsLine(suiteCounts(counts))}`);
+      const schemathesis = suiteCounts(counts);
+      const total: Counts = {
+        passed: schemathesis.passed + malformed.cases - malformed.failures.length,
+        failed: schemathesis.failed + malformed.failures.length,
+        skipped: schemathesis.skipped,
+      };
+      await writeCounts('fuzz', total);
+      console.log(`fuzz: ${countsLine(total)}`);
     }
   } finally {
     await stack.stop();

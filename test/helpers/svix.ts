@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Webhook } from 'svix';
+import { Webhook } from 'standardwebhooks';
 
 /*
  * Resend webhook fixtures signed the way Svix signs them: `svix-id`, `svix-timestamp` (Unix seconds)
  * and `svix-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` under the endpoint's
- * `whsec_<base64>` secret, computed by the svix library itself.
+ * `whsec_<base64>` secret, computed by the standardwebhooks library (the scheme Svix implements).
  */
 
 /** A fresh signing secret in Resend's format. */

@@ -10,6 +10,12 @@ import { SegmentPage } from './pages/segments/SegmentPage';
 import { SegmentsPage } from './pages/segments/SegmentsPage';
 import { SuppressionsPage } from './pages/SuppressionsPage';
 import { TagsPage } from './pages/TagsPage';
+import { CampaignPage, NewCampaignPage } from './pages/campaigns/CampaignPage';
+import { CampaignsPage } from './pages/campaigns/CampaignsPage';
+import { SequencePage } from './pages/sequences/SequencePage';
+import { SequencesPage } from './pages/sequences/SequencesPage';
+import { TemplateEditorPage } from './pages/templates/TemplateEditorPage';
+import { TemplatesPage } from './pages/templates/TemplatesPage';
 
 export type NavSection = 'Audience' | 'Messages' | 'Activity' | 'Settings';
 
@@ -39,4 +45,13 @@ export const pages: PageRoute[] = [
   { path: 'segments', label: 'Segments', section: 'Audience', element: <SegmentsPage /> },
   { path: 'segments/:id', element: <SegmentPage /> },
   { path: 'suppressions', label: 'Suppressions', section: 'Audience', element: <SuppressionsPage /> },
+  // Messages
+  { path: 'campaigns', label: 'Campaigns', section: 'Messages', element: <CampaignsPage /> },
+  { path: 'campaigns/new', element: <NewCampaignPage /> },
+  { path: 'campaigns/:id', element: <CampaignPage /> },
+  { path: 'sequences', label: 'Sequences', section: 'Messages', element: <SequencesPage /> },
+  { path: 'sequences/:id', element: <SequencePage /> },
+  { path: 'templates', label: 'Templates', section: 'Messages', element: <TemplatesPage /> },
+  { path: 'templates/new', element: <TemplateEditorPage /> },
+  { path: 'templates/:id', element: <TemplateEditorPage /> },
 ];

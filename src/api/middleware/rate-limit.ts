@@ -1,66 +1,76 @@
 import type { RequestHandler } from 'express';
+import type pg from 'pg';
+import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Db } from '../../db/client.js';
 import { AppError } from '../../errors.js';
 import type { ApiAuth } from '../request-context.js';
 import '../request-context.js';
 
-interface Window {
-  start: number;
-  count: number;
-}
-
-/**
- * Fixed one-minute windows per caller (API key or dashboard user), in process memory. Good enough for
- * one API process; several replicas would each allow the limit (documented), which is the usual
- * trade-off for no extra store.
- */
-export class FixedWindowLimiter {
-  private readonly windows = new Map<string, Window>();
-
-  constructor(
-    readonly limit: number,
-    readonly windowMs = 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Counts one request for `id`; returns the state after counting. */
-  hit(id: string): { allowed: boolean; remaining: number; resetMs: number } {
-    const now = this.now();
-    let w = this.windows.get(id);
-    if (!w || now - w.start >= this.windowMs) {
-      if (this.windows.size > 10_000) this.sweep(now);
-      w = { start: now, count: 0 };
-      this.windows.set(id, w);
-    }
-    w.count += 1;
-    return {
-      allowed: w.count <= this.limit,
-      remaining: Math.max(0, this.limit - w.count),
-      resetMs: w.start + this.windowMs - now,
-    };
-  }
-
-  private sweep(now: number): void {
-    for (const [id, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(id);
-  }
-}
+const WINDOW_SECONDS = 60;
 
 /** Whose budget a request spends: its API key's, or its signed-in user's (all their browsers together). */
-function callerOf(auth: ApiAuth): string {
+function limitKey(auth: ApiAuth): string {
   return auth.via === 'session' ? `user:${auth.userId}` : `key:${auth.keyId}`;
 }
 
-/** Sets X-RateLimit-* on every authenticated answer; 429 with Retry-After once over the limit. */
-export function rateLimit(limiter: FixedWindowLimiter): RequestHandler {
-  return (req, res, next) => {
+/**
+ * Per-key request limit of the API: fixed one-minute windows counted in PostgreSQL by
+ * rate-limiter-flexible (table api_rate_limits, one upsert per request), so every API process behind
+ * a load balancer counts against the same limit. A store error (database down) fails the request as
+ * any other database error does (503), rather than waving it through unlimited.
+ */
+export interface ApiRateLimiter {
+  limit: number;
+  /** Counts one request for `key`: resolves when allowed, rejects with a RateLimiterRes when over. */
+  consume(key: string): Promise<RateLimiterRes>;
+}
+
+export function createApiRateLimiter(db: Db, limit: number): ApiRateLimiter {
+  // Built on first use: an app assembled for a test without a database never touches the store.
+  let store: RateLimiterPostgres | undefined;
+  const build = () => new RateLimiterPostgres({
+    // drizzle's node-postgres database keeps its pg.Pool as $client.
+    storeClient: (db as unknown as { $client: pg.Pool }).$client,
+    storeType: 'pool',
+    tableName: 'api_rate_limits',
+    // Created by the migrations (src/db/schema.ts `apiRateLimits`), not at run time by the library.
+    tableCreated: true,
+    clearExpiredByTimeout: true,
+    points: limit,
+    duration: WINDOW_SECONDS,
+    keyPrefix: 'api',
+  });
+  return { limit, consume: (key) => (store ??= build()).consume(key) };
+}
+
+/**
+ * Sets the limit headers on every authenticated answer — `X-RateLimit-*` as before, and the IETF
+ * `RateLimit-Policy` / `RateLimit` fields (draft-ietf-httpapi-ratelimit-headers) — and answers 429
+ * with Retry-After once over the limit.
+ */
+export function rateLimit(limiter: ApiRateLimiter): RequestHandler {
+  const { limit } = limiter;
+  return async (req, res, next) => {
     if (!req.auth) return next();
-    const state = limiter.hit(callerOf(req.auth));
-    const resetSeconds = Math.max(1, Math.ceil(state.resetMs / 1000));
-    res.setHeader('X-RateLimit-Limit', String(limiter.limit));
-    res.setHeader('X-RateLimit-Remaining', String(state.remaining));
+    let state: RateLimiterRes;
+    let allowed = true;
+    try {
+      state = await limiter.consume(limitKey(req.auth));
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      state = rejection;
+      allowed = false;
+    }
+    const resetSeconds = Math.max(1, Math.ceil(state.msBeforeNext / 1000));
+    const remaining = Math.max(0, state.remainingPoints);
+    res.setHeader('X-RateLimit-Limit', String(limit));
+    res.setHeader('X-RateLimit-Remaining', String(remaining));
     res.setHeader('X-RateLimit-Reset', String(resetSeconds));
-    if (!state.allowed) {
+    res.setHeader('RateLimit-Policy', `"per-key";q=${limit};w=${WINDOW_SECONDS}`);
+    res.setHeader('RateLimit', `"per-key";r=${remaining};t=${resetSeconds}`);
+    if (!allowed) {
       res.setHeader('Retry-After', String(resetSeconds));
-      throw new AppError('rate_limited', 'rate_limited', `Rate limit of ${limiter.limit} requests per minute exceeded; retry in ${resetSeconds} s`);
+      throw new AppError('rate_limited', 'rate_limited', `Rate limit of ${limit} requests per minute exceeded; retry in ${resetSeconds} s`);
     }
     next();
   };

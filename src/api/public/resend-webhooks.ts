@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
-import { Webhook, WebhookVerificationError } from 'svix';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import {
   findSendByProviderMessageId,
   forgetWebhookReceipt,
@@ -30,12 +30,14 @@ function header(req: Request, name: string): string | undefined {
 }
 
 /**
- * Which configs' secrets sign this request (svix checks the HMAC and the 5-minute timestamp
- * window). Several can when one Resend account's secret is configured on several sites.
+ * Which configs' secrets sign this request. Resend signs with Svix, which implements the Standard
+ * Webhooks scheme under `svix-*` header names: the `standardwebhooks` library checks the HMAC and the
+ * 5-minute timestamp window. Several configs can match when one Resend account's secret is
+ * configured on several sites.
  */
 function verifyAgainst(deps: AppDeps, req: Request, raw: Buffer, configs: WebhookConfigRow[]): { verified: Verified[]; lastError: string | null } {
   if (!deps.secretBox) throw new Error('TIDINGS_SECRET is not set, so webhook secrets cannot be decrypted');
-  const headers = { 'svix-id': header(req, 'svix-id')!, 'svix-timestamp': header(req, 'svix-timestamp')!, 'svix-signature': header(req, 'svix-signature')! };
+  const headers = { 'webhook-id': header(req, 'svix-id') ?? '', 'webhook-timestamp': header(req, 'svix-timestamp') ?? '', 'webhook-signature': header(req, 'svix-signature') ?? '' };
   const verified: Verified[] = [];
   let lastError: string | null = null;
   for (const config of configs) {

@@ -55,7 +55,8 @@ export function trackingRouter(deps: AppDeps): Router {
     // Always the same image, valid token or not: the answer tells a prober nothing.
     res
       .status(200)
-      .set({ 'Cache-Control': 'no-store, no-cache, must-revalidate, max-age=0', Pragma: 'no-cache', Expires: '0' })
+      // Webmail shows the pixel from its own origin: the global same-origin resource policy would block it.
+      .set({ 'Cache-Control': 'no-store, no-cache, must-revalidate, max-age=0', Pragma: 'no-cache', Expires: '0', 'Cross-Origin-Resource-Policy': 'cross-origin' })
       .type('image/gif')
       .send(PIXEL);
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { conflict, dataOf, idempotencyKeyHeader, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
+import { conflict, dataOf, ErrorResponse, idempotencyKeyHeader, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
 import { IdParams, idParam, PaginationQuery, siteIdField } from '../validation.js';
+import { EmailSchema } from './contacts.schema.js';
 
 const timestamp = z.iso.datetime().meta({ example: '2026-03-10T09:00:00.000Z' });
 const MAX_SOURCE = 1_000_000;
@@ -62,6 +63,34 @@ export const ScheduleBody = z
   })
   .meta({ id: 'CampaignSchedule' });
 
+export const AudienceCountBody = z
+  .object({
+    siteId: siteIdField,
+    listIds: ids.optional(),
+    tagIds: ids.optional(),
+    segmentIds: ids.optional(),
+    excludeListIds: ids.optional(),
+    excludeSegmentIds: ids.optional(),
+  })
+  .strict()
+  .meta({ id: 'CampaignAudienceCount' });
+
+export const AudienceCount = z
+  .object({
+    total: z.int().meta({ description: 'Subscribed contacts the audience matches now.' }),
+    suppressed: z.int().meta({ description: 'Of those, addresses on the suppression list (recorded as `suppressed`, never sent to).' }),
+    recipients: z.int().meta({ description: 'total − suppressed: who would be sent to if the audience were frozen now.' }),
+  })
+  .meta({ id: 'CampaignAudienceCountResult' });
+
+export const TestSendBody = z
+  .object({ siteId: siteIdField, to: EmailSchema.meta({ example: 'me@example.com', description: 'Where the test copy goes.' }) })
+  .meta({ id: 'CampaignTestSend' });
+
+export const TestSendResult = z
+  .object({ sendId: z.int().meta({ description: 'The transactional send; follow it at `GET /sends/{sendId}`.' }), status: z.string() })
+  .meta({ id: 'CampaignTestSendResult' });
+
 export const CampaignListQuery = PaginationQuery.extend({ siteId: siteIdField, status: campaignStatus.optional() });
 export const RecipientQuery = PaginationQuery.extend({ siteId: siteIdField, status: recipientStatus.optional() });
 
@@ -117,6 +146,7 @@ export const Campaign = z
     completedAt: timestamp.nullable(),
     pausedReason: z.string().nullable(),
     workflowId: z.string().nullable().meta({ description: 'Find it in the Temporal Web UI (search `CampaignId = "42"`).' }),
+    temporalUiUrl: z.string().nullable().meta({ description: 'The workflow’s page in the Temporal Web UI, when a UI is configured (TEMPORAL_UI_URL).' }),
     ...counters,
     createdAt: timestamp,
     updatedAt: timestamp,
@@ -247,6 +277,33 @@ registerApiPath({
   summary: 'List the frozen recipients of a campaign',
   request: { params: IdParams, query: RecipientQuery },
   responses: { 200: ok(pageOf(Recipient), 'A page of recipients, in id order.'), ...notFound },
+});
+registerApiPath({
+  method: 'post',
+  path: '/api/v1/campaigns/audience-count',
+  tags,
+  summary: 'Count an audience before sending',
+  description:
+    'How many subscribed contacts the lists, tags and segments reach now, minus the exclusions, and how many of them are suppressed: ' +
+    'what freezing the audience would give at this moment (the frozen count is `totalRecipients` once the campaign starts).',
+  request: { body: body(AudienceCountBody) },
+  responses: { 200: ok(dataOf(AudienceCount), 'The counts.'), ...notFound },
+});
+registerApiPath({
+  method: 'post',
+  path: '/api/v1/campaigns/{id}/test',
+  tags,
+  summary: 'Send a test copy of a campaign',
+  description:
+    'Renders the campaign’s current content (its template when it has one) for one address, subject prefixed `[Test]`, and delivers it ' +
+    'through the campaign’s sending config as a transactional send: any status, never counted in the campaign’s statistics. A contact ' +
+    'with that address lends its fields to the template; a suppressed address is refused (422).',
+  request: { params: IdParams, body: body(TestSendBody) },
+  responses: {
+    202: ok(dataOf(TestSendResult), 'The test send, queued for delivery.'),
+    ...notFound,
+    422: { description: '`recipient_suppressed`: the address is suppressed; nothing was sent.', content: { 'application/json': { schema: ErrorResponse } } },
+  },
 });
 registerApiPath({
   method: 'post',

@@ -2,8 +2,9 @@ import { Router } from 'express';
 import { getCampaign, listCampaigns, listRecipients } from '../../db/repositories/campaigns.js';
 import {
   campaignStats,
-  campaignView,
+  campaignView as baseCampaignView,
   cancelCampaign,
+  countCampaignAudience,
   createCampaign,
   deleteCampaign,
   pauseCampaign,
@@ -11,6 +12,7 @@ import {
   retryFailedRecipients,
   scheduleCampaign,
   sendCampaignNow,
+  sendCampaignTest,
   updateCampaign,
 } from '../../services/campaigns.js';
 import type { AppDeps } from '../deps.js';
@@ -18,12 +20,23 @@ import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { idempotent } from '../middleware/idempotency.js';
 import { IdParams, parseBody, parseParams, parseQuery } from '../validation.js';
-import { CampaignCreateBody, CampaignListQuery, CampaignUpdateBody, RecipientQuery, ScheduleBody } from './campaigns.schema.js';
+import { temporalWorkflowUrl } from '../../temporal/ui.js';
+import { AudienceCountBody, CampaignCreateBody, CampaignListQuery, CampaignUpdateBody, RecipientQuery, ScheduleBody, TestSendBody } from './campaigns.schema.js';
 
 /** Campaigns: CRUD, lifecycle actions (each a validated state transition plus a workflow start or signal), stats. */
-export function campaignsRouter({ db, temporal }: AppDeps): Router {
+export function campaignsRouter({ db, temporal, config, eagerStart }: AppDeps): Router {
   const router = Router();
   const deps = { db, temporal };
+  const campaignView = (row: Parameters<typeof baseCampaignView>[0]) => {
+    const view = baseCampaignView(row);
+    return { ...view, temporalUiUrl: temporalWorkflowUrl(config, view.workflowId) };
+  };
+
+  // Before the :id routes' siblings; a POST to /campaigns/audience-count never matches /campaigns/:id/… anyway.
+  router.post('/campaigns/audience-count', async (req, res) => {
+    const { siteId: _s, ...audience } = parseBody(req, AudienceCountBody);
+    sendData(res, await countCampaignAudience(db, siteIdOf(req), audience));
+  });
 
   router.post('/campaigns', idempotent(db), async (req, res) => {
     const { siteId: _s, ...input } = parseBody(req, CampaignCreateBody);
@@ -90,6 +103,14 @@ export function campaignsRouter({ db, temporal }: AppDeps): Router {
       { page, limit },
       total,
     );
+  });
+
+  router.post('/campaigns/:id/test', async (req, res) => {
+    const { id } = parseParams(req, IdParams);
+    const { to } = parseBody(req, TestSendBody);
+    const sent = await sendCampaignTest({ db, temporal, eagerStart }, siteIdOf(req), id, to);
+    req.log.info({ campaignId: id, sendId: sent.sendId }, 'campaign test send');
+    sendData(res, sent, 202);
   });
 
   router.post('/campaigns/:id/retry-failed', idempotent(db), async (req, res) => {

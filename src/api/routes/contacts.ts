@@ -1,6 +1,6 @@
+import { csvWriter } from '../../domain/csv-output.js';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import { Router } from 'express';
 import {
   addContactToList,
@@ -135,7 +135,7 @@ export function contactsRouter({ db, temporal }: AppDeps): Router {
           for await (const row of rows) yield csvRecord(row);
         })(),
       );
-      await pipeline(records, stringify({ header: true, columns: [...CSV_COLUMNS] }), res);
+      await pipeline(records, csvWriter({ header: true, columns: [...CSV_COLUMNS] }), res);
     } else {
       res.type('application/json; charset=utf-8');
       await pipeline(Readable.from(jsonChunks(rows)), res);

@@ -79,6 +79,10 @@ export const Enrollment = z
     contactEmail: z.string(),
     run: z.int().meta({ description: '1 for the first journey, n for the n-th re-enrollment.' }),
     workflowId: z.string().meta({ example: 'enrollment:5:123' }),
+    temporalUiUrl: z
+      .string()
+      .nullable()
+      .meta({ description: 'The journey’s workflow in the Temporal Web UI, when a UI is configured (TEMPORAL_UI_URL); null otherwise.' }),
     status: z.enum(ENROLLMENT_STATUSES),
     exitReason: z.string().nullable(),
     currentStepId: z.int().nullable(),

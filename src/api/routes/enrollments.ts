@@ -10,6 +10,7 @@ import { assertListsOfSite } from '../../db/repositories/lists.js';
 import { getSequenceRow } from '../../db/repositories/sequences.js';
 import { getSegmentRules, segmentContactsSql } from '../../db/segments.js';
 import { getEnrollmentJob, type EnrollmentJobRow, type EnrollmentJobSourceKind } from '../../db/repositories/enrollment-jobs.js';
+import { temporalWorkflowUrl } from '../../temporal/ui.js';
 import { enrollContacts, enrollmentLiveState, startBulkEnrollment, unenrollContact } from '../../services/enrollment.js';
 import { getTag } from '../../db/repositories/tags.js';
 import type { AppDeps } from '../deps.js';
@@ -50,8 +51,9 @@ function enrollmentJobView(job: EnrollmentJobRow) {
 }
 
 /** Enrollment, unenrollment and the live state of a journey. */
-export function enrollmentsRouter({ db, temporal }: AppDeps): Router {
+export function enrollmentsRouter({ db, temporal, config }: AppDeps): Router {
   const router = Router();
+  const withUiUrl = <T extends { workflowId: string }>(row: T) => ({ ...row, temporalUiUrl: temporalWorkflowUrl(config, row.workflowId) });
 
   router.post('/sequences/:id/enroll', idempotent(db), async (req, res) => {
     const { id } = parseParams(req, IdParams);
@@ -104,7 +106,8 @@ export function enrollmentsRouter({ db, temporal }: AppDeps): Router {
     const { contactId } = parseBody(req, UnenrollBody);
     const siteId = siteIdOf(req);
     const enrollmentId = await unenrollContact({ db, temporal, logger: req.log }, { siteId, sequenceId: id, contactId });
-    sendData(res, await getEnrollmentItem(db, siteId, enrollmentId));
+    const row = await getEnrollmentItem(db, siteId, enrollmentId);
+    sendData(res, row && withUiUrl(row));
   });
 
   router.get('/sequences/:id/enrollments', async (req, res) => {
@@ -113,7 +116,7 @@ export function enrollmentsRouter({ db, temporal }: AppDeps): Router {
     const siteId = siteIdOf(req);
     if (!(await getSequenceRow(db, siteId, id))) throw AppError.notFound('Sequence', id);
     const { rows, total } = await listEnrollments(db, siteId, id, filters, { limit, offset: offsetOf({ page, limit }) });
-    sendPage(res, rows, { page, limit }, total);
+    sendPage(res, rows.map(withUiUrl), { page, limit }, total);
   });
 
   router.get('/enrollments/:id', async (req, res) => {
@@ -123,7 +126,7 @@ export function enrollmentsRouter({ db, temporal }: AppDeps): Router {
     const live = row.status === 'active' ? await enrollmentLiveState(temporal, row.workflowId) : undefined;
     if (live) {
       sendData(res, {
-        ...row,
+        ...withUiUrl(row),
         status: live.status,
         exitReason: live.exitReason ?? row.exitReason,
         currentStepId: live.currentStepId,
@@ -137,7 +140,7 @@ export function enrollmentsRouter({ db, temporal }: AppDeps): Router {
     }
     const history = await enrollmentHistory(db, row.id);
     sendData(res, {
-      ...row,
+      ...withUiUrl(row),
       nextStepAt: iso(row.nextStepAt),
       nextStepId: null,
       waitingFor: null,

@@ -190,9 +190,12 @@ export const StepStats = z
     position: z.int(),
     type: z.enum(STEP_TYPES),
     subject: z.string().nullable(),
+    entered: z.int().meta({ description: 'Enrollments that reached this step (recorded an outcome at it).' }),
     sent: z.int(),
     opened: z.int().meta({ description: 'Distinct sends of this step opened at least once.' }),
     clicked: z.int().meta({ description: 'Distinct sends of this step clicked at least once.' }),
+    active: z.int().meta({ description: 'Active enrollments whose last step is this one, waiting for the next.' }),
+    exited: z.int().meta({ description: 'Enrollments that ended early (exited, unenrolled or failed) with this as their last step.' }),
   })
   .meta({ id: 'SequenceStepStats' });
 
@@ -303,7 +306,7 @@ registerApiPath({
   tags,
   summary: 'Per-step stats',
   request: { params: IdParams },
-  responses: { 200: ok(dataOf(z.array(StepStats)), 'Sent, opened and clicked per live step.'), ...notFound },
+  responses: { 200: ok(dataOf(z.array(StepStats)), 'Entered, sent, opened, clicked, waiting and exited per live step: the funnel.'), ...notFound },
 });
 registerApiPath({
   method: 'get',

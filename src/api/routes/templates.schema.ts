@@ -62,6 +62,12 @@ export const PreviewBody = z
   })
   .meta({ id: 'TemplatePreview' });
 
+export const SourcePreviewBody = PreviewBody.extend({
+  subject: z.string({ error: 'subject is required' }).max(2000),
+  html: z.string({ error: 'html is required' }).max(MAX_SOURCE),
+  text: fields.text,
+}).meta({ id: 'TemplateSourcePreview' });
+
 export const RenderedEmailSchema = z
   .object({ subject: z.string(), html: z.string(), text: z.string() })
   .meta({ id: 'RenderedEmail' });
@@ -117,6 +123,24 @@ registerApiPath({
   summary: 'Delete a template',
   request: { params: IdParams },
   responses: { 204: { description: 'Deleted.' }, ...notFound },
+});
+registerApiPath({
+  method: 'post',
+  path: '/api/v1/templates/preview',
+  tags,
+  summary: 'Render unsaved template source without sending',
+  description:
+    'The same as previewing a stored template, for source not saved yet (an editor’s live preview). The unsubscribe link is a placeholder (`…/u/preview`).',
+  request: { body: body(SourcePreviewBody) },
+  responses: {
+    200: ok(dataOf(RenderedEmailSchema), 'The rendered subject, HTML and text.'),
+    400: syntaxError,
+    ...notFound,
+    422: {
+      description: '`template_render_failed`: the source parsed but failed while rendering; `details` is `[{path, field, line?, column?, message}]`.',
+      content: { 'application/json': { schema: ErrorResponse } },
+    },
+  },
 });
 registerApiPath({
   method: 'post',

@@ -1,14 +1,14 @@
 import { Router } from 'express';
 import type { Config } from '../../config.js';
 import { getContact } from '../../db/repositories/contacts.js';
-import { createTemplate, deleteTemplate, getTemplate, listTemplates, updateTemplate } from '../../db/repositories/templates.js';
+import { assertTemplateCompiles, createTemplate, deleteTemplate, getTemplate, listTemplates, updateTemplate } from '../../db/repositories/templates.js';
 import { renderEmail, TemplateRenderError, type RenderedEmail } from '../../mail/render.js';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../../errors.js';
+import { AppError, type ErrorDetail } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { idempotent } from '../middleware/idempotency.js';
 import { IdParams, parseBody, parseParams, parseQuery } from '../validation.js';
-import { PreviewBody, TemplateCreateBody, TemplateQuery, TemplateUpdateBody } from './templates.schema.js';
+import { PreviewBody, SourcePreviewBody, TemplateCreateBody, TemplateQuery, TemplateUpdateBody } from './templates.schema.js';
 
 /** Where a preview's `{{ unsubscribeUrl }}` points: a recognisable placeholder, never a working link. */
 export function previewUnsubscribeUrl(config: Pick<Config, 'PUBLIC_URL' | 'PORT'>): string {
@@ -21,9 +21,10 @@ function renderOrExplain(render: () => RenderedEmail): RenderedEmail {
     return render();
   } catch (err) {
     if (!(err instanceof TemplateRenderError)) throw err;
-    throw new AppError('template_render_failed', 'unprocessable', `The template failed to render: ${err.message}`, [
-      { path: err.field, message: err.reason },
-    ]);
+    // Like a syntax error, the detail names the field and, when liquidjs knows it, the line and column.
+    const detail: ErrorDetail & { field: string; line?: number; column?: number } = { path: err.field, field: err.field, message: err.reason };
+    if (err.line !== undefined) Object.assign(detail, { line: err.line, column: err.column });
+    throw new AppError('template_render_failed', 'unprocessable', `The template failed to render: ${err.message}`, [detail]);
   }
 }
 
@@ -60,6 +61,20 @@ export function templatesRouter({ db, config }: AppDeps): Router {
     const { id } = parseParams(req, IdParams);
     if (!(await deleteTemplate(db, siteIdOf(req), id))) throw AppError.notFound('Template', id);
     res.status(204).end();
+  });
+
+  // Unsaved source (the editor's live preview): a syntax error is a 400 `template_syntax` with line and column.
+  router.post('/templates/preview', async (req, res) => {
+    const { contactId, variables, subject, html, text } = parseBody(req, SourcePreviewBody);
+    const siteId = siteIdOf(req);
+    const source = { subject, html, text: text ?? null };
+    assertTemplateCompiles(source);
+    const contact = contactId === undefined ? undefined : await getContact(db, siteId, contactId);
+    if (contactId !== undefined && !contact) throw AppError.notFound('Contact', contactId);
+    const rendered = renderOrExplain(() =>
+      renderEmail(source, { contact: contact ? { ...contact } : null, variables, unsubscribeUrl: previewUnsubscribeUrl(config) }),
+    );
+    sendData(res, rendered);
   });
 
   router.post('/templates/:id/preview', async (req, res) => {

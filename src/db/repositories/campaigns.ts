@@ -88,6 +88,21 @@ export function audienceCondition(audience: CampaignAudience, segments: { includ
   return sql.join(parts, sql` and `);
 }
 
+/**
+ * What freezing an audience now would give, without freezing it: the subscribed contacts matching the
+ * condition (see {@link audienceCondition}) and how many of them are on the suppression list. The same
+ * SELECT as {@link freezeAudience}, counted.
+ */
+export async function countAudience(db: DbOrTx, siteId: number, condition: SQL): Promise<{ total: number; suppressed: number }> {
+  const result = await db.execute<{ total: number; suppressed: number }>(sql`
+    select count(*)::int as total, count(s.id)::int as suppressed
+    from contacts c
+    left join suppressions s on s.site_id = c.site_id and s.email = c.email
+    where c.site_id = ${siteId} and c.status = 'subscribed' and (${condition})`);
+  const row = result.rows[0];
+  return { total: Number(row?.total ?? 0), suppressed: Number(row?.suppressed ?? 0) };
+}
+
 export interface FrozenAudience {
   status: CampaignStatus;
   totalRecipients: number;

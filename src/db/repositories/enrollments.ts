@@ -250,26 +250,69 @@ export interface StepStats {
   position: number;
   type: string;
   subject: string | null;
+  /** Enrollments that reached this step (recorded an outcome at it). */
+  entered: number;
   sent: number;
   opened: number;
   clicked: number;
+  /** Active enrollments whose last step is this one (waiting for the next). */
+  active: number;
+  /** Enrollments that ended early (exited, unenrolled or failed) after this step. */
+  exited: number;
 }
 
 /**
- * Per live step: emails sent (sequence sends past `queued` that did not fail or get suppressed) and
- * distinct sends opened / clicked, from the events table.
+ * Per live step: enrollments that reached it, emails sent (accepted by the provider, not queued or
+ * failed), distinct sends opened and clicked, active enrollments waiting after it, and enrollments
+ * that left the sequence early with it as their last step. One statement, grouped per step.
  */
 export async function sequenceStepStats(db: DbOrTx, siteId: number, sequenceId: number): Promise<StepStats[]> {
-  const result = await db.execute<{ step_id: number; type: string; subject: string | null; sent: number; opened: number; clicked: number }>(sql`
+  const result = await db.execute<{
+    step_id: number;
+    type: string;
+    subject: string | null;
+    entered: number;
+    sent: number;
+    opened: number;
+    clicked: number;
+    active: number;
+    exited: number;
+  }>(sql`
+    with reached as (
+      select es.step_id, count(distinct es.enrollment_id)::int as n
+      from enrollment_steps es join enrollments en on en.id = es.enrollment_id
+      where en.site_id = ${siteId} and en.sequence_id = ${sequenceId}
+      group by es.step_id
+    ), at_step as (
+      select en.current_step_id as step_id,
+        count(*) filter (where en.status = 'active')::int as active,
+        count(*) filter (where en.status in ('exited', 'unenrolled', 'failed'))::int as exited
+      from enrollments en
+      where en.site_id = ${siteId} and en.sequence_id = ${sequenceId} and en.current_step_id is not null
+      group by en.current_step_id
+    ), sent as (
+      select s.step_id, count(*)::int as n from sends s
+      where s.site_id = ${siteId} and s.kind = 'sequence' and s.sequence_id = ${sequenceId}
+        and s.status not in ('queued', 'failed', 'suppressed')
+      group by s.step_id
+    ), engaged as (
+      select e.step_id,
+        count(distinct e.send_id) filter (where e.type = 'opened')::int as opened,
+        count(distinct e.send_id) filter (where e.type = 'clicked')::int as clicked
+      from email_events e
+      where e.site_id = ${siteId} and e.send_id is not null and e.type in ('opened', 'clicked')
+        and e.step_id in (select id from ${sequenceSteps} where sequence_id = ${sequenceId})
+      group by e.step_id
+    )
     select st.id as step_id, st.type::text as type, st.subject,
-      (select count(*)::int from sends s
-        where s.site_id = ${siteId} and s.kind = 'sequence' and s.sequence_id = ${sequenceId} and s.step_id = st.id
-          and s.status not in ('queued', 'failed', 'suppressed')) as sent,
-      (select count(distinct e.send_id)::int from email_events e
-        where e.site_id = ${siteId} and e.step_id = st.id and e.type = 'opened' and e.send_id is not null) as opened,
-      (select count(distinct e.send_id)::int from email_events e
-        where e.site_id = ${siteId} and e.step_id = st.id and e.type = 'clicked' and e.send_id is not null) as clicked
+      coalesce(r.n, 0) as entered, coalesce(se.n, 0) as sent,
+      coalesce(g.opened, 0) as opened, coalesce(g.clicked, 0) as clicked,
+      coalesce(a.active, 0) as active, coalesce(a.exited, 0) as exited
     from ${sequenceSteps} st
+    left join reached r on r.step_id = st.id
+    left join at_step a on a.step_id = st.id
+    left join sent se on se.step_id = st.id
+    left join engaged g on g.step_id = st.id
     where st.sequence_id = ${sequenceId} and st.site_id = ${siteId} and st.deleted_at is null
     order by st.position, st.id`);
   return result.rows.map((r, i) => ({
@@ -277,9 +320,12 @@ export async function sequenceStepStats(db: DbOrTx, siteId: number, sequenceId: 
     position: i + 1,
     type: r.type,
     subject: r.subject,
+    entered: Number(r.entered),
     sent: Number(r.sent),
     opened: Number(r.opened),
     clicked: Number(r.clicked),
+    active: Number(r.active),
+    exited: Number(r.exited),
   }));
 }
 

@@ -120,6 +120,19 @@ export async function markSendFailed(db: DbOrTx, id: number, error: string): Pro
   return row ?? null;
 }
 
+/**
+ * Transactional sends still `queued` that were recorded before `before`, oldest first: candidates for
+ * {@link failStrandedSends} (services/transactional.ts), which asks Temporal about each.
+ */
+export async function listQueuedTransactionalBefore(db: DbOrTx, before: Date, limit: number): Promise<Array<{ id: number }>> {
+  return db
+    .select({ id: sends.id })
+    .from(sends)
+    .where(and(eq(sends.kind, 'transactional'), eq(sends.status, 'queued'), lt(sends.createdAt, before)))
+    .orderBy(sends.id)
+    .limit(limit);
+}
+
 /** Counts one delivery attempt; returns the new count (0 when no send has this id). */
 export async function incrementSendAttempts(db: DbOrTx, id: number): Promise<number> {
   const [row] = await db

@@ -1,14 +1,29 @@
 import { ActionIcon, Button, Tooltip, type ActionIconProps, type ButtonProps } from '@mantine/core';
-import type { MouseEvent, ReactNode } from 'react';
+import type { MouseEvent, ReactElement, ReactNode } from 'react';
 import { useSession } from '../auth/session';
 
 export const VIEWER_HINT = 'Your role is viewer: you can look, not change. Ask an owner for editor access.';
 
+/**
+ * Wraps a write control: for a viewer the control (which the caller disables with `useSession().canEdit`)
+ * gets a tooltip saying why. The wrapper span keeps the tooltip working on a disabled button.
+ */
+export function EditGuard({ children, reason }: { children: ReactElement; reason?: string | null }) {
+  const { canEdit } = useSession();
+  const why = !canEdit ? VIEWER_HINT : reason;
+  if (!why) return children;
+  return (
+    <Tooltip label={why} withArrow multiline maw={260}>
+      <span style={{ display: 'inline-block' }}>{children}</span>
+    </Tooltip>
+  );
+}
+
 type Clickable = { onClick?: (e: MouseEvent<HTMLButtonElement>) => void; type?: 'button' | 'submit'; 'aria-label'?: string };
 
 /**
- * A button for a write action. For a viewer it stays visible but disabled (focusable, announced as
- * disabled) with a tooltip saying why, so nobody wonders where the action went.
+ * A button for a write action that guards itself: for a viewer it stays visible but disabled
+ * (focusable, announced as disabled) with a tooltip saying why, so nobody wonders where the action went.
  */
 export function EditButton({ children, onClick, ...props }: ButtonProps & Clickable & { children: ReactNode }) {
   const { canEdit } = useSession();
