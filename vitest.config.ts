@@ -12,6 +12,11 @@ import { reportFile } from './test/report/reports.js';
 const temporalTests = ['test/workflows/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/**/*.temporal.test.ts'];
 /** The fault-injection suite has its own config and command (vitest.faults.config.ts, `npm run test:faults`). */
 const faultTests = 'test/faults/**';
+/**
+ * Browser tests (test/browser/harness.ts): each file starts a real `npm start` stack and Chromium, so
+ * they run last and one file at a time, with generous timeouts.
+ */
+const browserTests = 'test/browser/**/*.test.ts';
 
 // Projects do not `extends: true` on purpose: that would run the global setup (one PostgreSQL) once
 // per project. Values it provides in the root reach every project.
@@ -30,10 +35,22 @@ export default defineConfig({
     ...shared,
     projects: [
       {
-        test: { ...shared, name: 'unit', include: ['test/**/*.test.ts'], exclude: [...temporalTests, faultTests], sequence: { groupOrder: 0 } },
+        test: { ...shared, name: 'unit', include: ['test/**/*.test.ts'], exclude: [...temporalTests, faultTests, browserTests], sequence: { groupOrder: 0 } },
       },
       {
-        test: { ...shared, name: 'temporal', include: temporalTests, exclude: [faultTests], fileParallelism: true, maxWorkers: 2, sequence: { groupOrder: 1 } },
+        test: { ...shared, name: 'temporal', include: temporalTests, exclude: [faultTests, browserTests], fileParallelism: true, maxWorkers: 2, sequence: { groupOrder: 1 } },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: [browserTests],
+          exclude: [faultTests],
+          fileParallelism: false,
+          maxWorkers: 1,
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          sequence: { groupOrder: 2 },
+        },
       },
     ],
   },

@@ -1,11 +1,12 @@
 /**
  * `tsx src/embedded/provision.ts [--test] [--fuzz]`: makes sure the Temporal CLI (with --test also the
- * Java time-skipping test server, with --fuzz also the schemathesis API fuzzer) is available,
+ * Java time-skipping test server and Chromium for the browser tests, with --fuzz also the schemathesis
+ * API fuzzer) is available,
  * provisioning it into the tools cache if needed, and says where each came from. `npm test` and
  * `npm run test:fuzz` run it first so a fresh machine gets everything in one command.
  */
 import { StartupError } from './errors.js';
-import { findSchemathesis, findTemporalCli, findTestServer, type ResolvedTool } from './tools.js';
+import { findChromium, findSchemathesis, findTemporalCli, findTestServer, type ResolvedTool } from './tools.js';
 
 async function main(argv: string[]): Promise<void> {
   const withTestServer = argv.includes('--test');
@@ -14,13 +15,14 @@ async function main(argv: string[]): Promise<void> {
   const report = async (name: string, find: () => Promise<ResolvedTool>) => {
     const started = Date.now();
     const tool = await find();
-    const took = tool.source === 'pypi' || tool.source === 'maven' || tool.source === 'sdk-download'
+    const took = tool.source === 'pypi' || tool.source === 'maven' || tool.source === 'sdk-download' || tool.source === 'apt'
       ? ` in ${((Date.now() - started) / 1000).toFixed(1)} s`
       : '';
     console.log(`${name}: ${tool.detail}${took}`);
   };
   await report('Temporal CLI', () => findTemporalCli({ log }));
   if (withTestServer) await report('Temporal test server', () => findTestServer({ log }));
+  if (withTestServer) await report('Chromium', () => findChromium({ log }));
   if (withFuzzer) await report('schemathesis', () => findSchemathesis({ log }));
 }
 

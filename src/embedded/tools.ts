@@ -20,7 +20,7 @@ export const SCHEMATHESIS_VERSION = '4.32.5';
 /** Written last when provisioning succeeded; a changed layout (pom, run.sh) bumps its revision. */
 const TEST_SERVER_MARKER = `io.temporal:temporal-test-server:${TEST_SERVER_VERSION} layout 2\n`;
 
-export type ToolSource = 'env' | 'path' | 'cache' | 'pypi' | 'sdk-download' | 'maven';
+export type ToolSource = 'env' | 'path' | 'cache' | 'pypi' | 'sdk-download' | 'maven' | 'apt';
 
 export interface ResolvedTool {
   path: string;
@@ -367,4 +367,32 @@ async function provisionSchemathesis(
     source: 'pypi',
     detail: `${paths.schemathesis} (provisioned from PyPI schemathesis==${SCHEMATHESIS_VERSION})`,
   };
+}
+
+/**
+ * Chromium for the browser tests (test/browser): `CHROMIUM_PATH`, else Debian's package at
+ * /usr/bin/chromium. When missing and running as root, installs it with apt-get; otherwise fails with
+ * one line saying what to install.
+ */
+export async function findChromium(opts: FindToolOptions & { isRoot?: boolean } = {}): Promise<ResolvedTool> {
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? (() => {});
+  const fromVariable = await fromEnv('CHROMIUM_PATH', env);
+  if (fromVariable) return fromVariable;
+  const file = '/usr/bin/chromium';
+  if (await isExecutable(file)) return { path: file, source: 'path', detail: file };
+  const isRoot = opts.isRoot ?? process.getuid?.() === 0;
+  if (opts.provision === false || !isRoot) {
+    throw new StartupError(`Chromium not found at ${file}: install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH`);
+  }
+  log('Installing Chromium with apt-get (apt-get install -y chromium) ...');
+  const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
+  try {
+    await run('apt-get', ['update', '-qq'], { env: aptEnv });
+    await run('apt-get', ['install', '-y', '-qq', 'chromium'], { env: aptEnv });
+  } catch (err) {
+    throw new StartupError(`apt-get install chromium failed (${lastLine(err)}): install Chromium yourself or set CHROMIUM_PATH`);
+  }
+  if (!(await isExecutable(file))) throw new StartupError(`apt-get installed chromium but ${file} is missing: set CHROMIUM_PATH`);
+  return { path: file, source: 'apt', detail: `${file} (installed with apt-get)` };
 }

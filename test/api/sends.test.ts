@@ -78,6 +78,14 @@ describe('the send log list', () => {
     expect((await api.call('GET', '/api/v1/sends?kind=campaign&status=failed')).body.data).toEqual([]);
   });
 
+  it('filters by recipient address, whole and case-insensitive', async () => {
+    const grace = await record({ toEmail: 'Grace.Hopper@Example.test' });
+    expect(ids(await api.call('GET', '/api/v1/sends?toEmail=grace.hopper@example.test'))).toEqual([grace.id]);
+    expect(ids(await api.call('GET', `/api/v1/sends?toEmail=${encodeURIComponent(' GRACE.HOPPER@EXAMPLE.TEST ')}`))).toEqual([grace.id]);
+    expect((await api.call('GET', '/api/v1/sends?toEmail=grace')).body.data).toEqual([]);
+    expect((await api.call('GET', '/api/v1/sends?toEmail=grace.hopper@example.test', { key: api.siteB.key })).body.data).toEqual([]);
+  });
+
   it('filters by creation time, a date-only `to` including that whole day', async () => {
     const jan10 = await record({ createdAt: new Date('2024-01-10T08:00:00Z') });
     const jan11Late = await record({ createdAt: new Date('2024-01-11T23:30:00Z') });

@@ -16,6 +16,14 @@ import { SequencePage } from './pages/sequences/SequencePage';
 import { SequencesPage } from './pages/sequences/SequencesPage';
 import { TemplateEditorPage } from './pages/templates/TemplateEditorPage';
 import { TemplatesPage } from './pages/templates/TemplatesPage';
+import { SendDetailPage } from './pages/sends/SendDetailPage';
+import { SendsPage } from './pages/sends/SendsPage';
+import { ApiKeysPage } from './pages/settings/ApiKeysPage';
+import { SendingConfigsPage } from './pages/settings/SendingConfigsPage';
+import { SiteSettingsPage } from './pages/settings/SiteSettingsPage';
+import { UsersPage } from './pages/settings/UsersPage';
+import { WebhookDetailPage } from './pages/settings/WebhookDetailPage';
+import { WebhooksPage } from './pages/settings/WebhooksPage';
 
 export type NavSection = 'Audience' | 'Messages' | 'Activity' | 'Settings';
 
@@ -30,6 +38,8 @@ export interface PageRoute {
   element: ReactNode;
   label?: string;
   section?: NavSection;
+  /** Only owners see the navigation entry (the page itself says why it is empty to others). */
+  ownerOnly?: boolean;
 }
 
 export const pages: PageRoute[] = [
@@ -54,4 +64,12 @@ export const pages: PageRoute[] = [
   { path: 'templates', label: 'Templates', section: 'Messages', element: <TemplatesPage /> },
   { path: 'templates/new', element: <TemplateEditorPage /> },
   { path: 'templates/:id', element: <TemplateEditorPage /> },
+  { path: 'sends', label: 'Send log', section: 'Activity', element: <SendsPage /> },
+  { path: 'sends/:id', element: <SendDetailPage /> },
+  { path: 'settings/site', label: 'Site settings', section: 'Settings', element: <SiteSettingsPage /> },
+  { path: 'sending-configs', label: 'Sending configs', section: 'Settings', element: <SendingConfigsPage /> },
+  { path: 'webhooks', label: 'Webhooks', section: 'Settings', element: <WebhooksPage /> },
+  { path: 'webhooks/:id', element: <WebhookDetailPage /> },
+  { path: 'api-keys', label: 'API keys', section: 'Settings', ownerOnly: true, element: <ApiKeysPage /> },
+  { path: 'users', label: 'Users', section: 'Settings', ownerOnly: true, element: <UsersPage /> },
 ];

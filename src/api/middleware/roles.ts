@@ -20,7 +20,8 @@ interface RoleRule {
  * Who may do what, first matching rule wins. Viewers read; editors do the daily work (contacts, lists,
  * templates, campaigns, sequences, sends); owners also hold the keys to the site: API keys and users
  * (even reading them: emails and key prefixes are the site's access list), and changes to sending
- * configs and webhook endpoints (credentials and where data goes). Editors may still read sending
+ * configs and webhook endpoints (credentials and where data goes) and to the site's own settings
+ * (its name, the frequency cap). Editors may still read sending
  * configs, since a campaign or sequence names one. API keys act as owners.
  */
 export const ROLE_RULES: readonly RoleRule[] = [
@@ -30,6 +31,8 @@ export const ROLE_RULES: readonly RoleRule[] = [
   { prefix: '/sending-configs', methods: ANY, minimum: 'owner' },
   { prefix: '/webhook-endpoints', methods: READS, minimum: 'viewer' },
   { prefix: '/webhook-endpoints', methods: ANY, minimum: 'owner' },
+  { prefix: '/site', methods: READS, minimum: 'viewer' },
+  { prefix: '/site', methods: ANY, minimum: 'owner' },
   { prefix: '/', methods: READS, minimum: 'viewer' },
   { prefix: '/', methods: ANY, minimum: 'editor' },
 ];

@@ -14,6 +14,7 @@ import { transactionalRouter } from './transactional.js';
 import { sendingConfigsRouter } from './sending-configs.js';
 import { sendsRouter } from './sends.js';
 import { sequencesRouter } from './sequences.js';
+import { siteRouter } from './site.js';
 import { statsRouter } from './stats.js';
 import { suppressionsRouter } from './suppressions.js';
 import { tagsRouter } from './tags.js';
@@ -49,6 +50,7 @@ export const featureRouters: ReadonlyArray<(deps: AppDeps) => Router> = [
   contactEventsRouter,
   eventsRouter,
   webhookEndpointsRouter,
+  siteRouter,
   usersRouter,
   statsRouter,
 ];

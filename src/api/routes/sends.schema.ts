@@ -31,6 +31,13 @@ export const SendListQuery = PaginationQuery.extend({
   contactId: idParam.optional(),
   campaignId: idParam.optional(),
   sequenceId: idParam.optional(),
+  toEmail: z
+    .string()
+    .trim()
+    .min(1, { error: 'toEmail must not be empty' })
+    .max(254)
+    .optional()
+    .meta({ description: 'Only sends to this recipient address (case-insensitive, whole address).', example: 'ada@example.com' }),
   from: instant.optional().meta({ description: 'Created at or after this instant (a date means its start, UTC).', example: '2025-01-01' }),
   to: instant.optional().meta({ description: 'Created before this instant; a date includes that whole day (UTC).', example: '2025-01-31' }),
 });

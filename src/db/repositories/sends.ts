@@ -18,6 +18,8 @@ export interface SendFilters {
   contactId?: number;
   campaignId?: number;
   sequenceId?: number;
+  /** The recipient address, case-insensitively. */
+  toEmail?: string;
   /** Created at or after this instant. */
   from?: Date;
   /** Created strictly before this instant. */
@@ -66,6 +68,7 @@ function filterWhere(siteId: number, f: SendFilters): SQL {
   if (f.contactId !== undefined) conditions.push(eq(sends.contactId, f.contactId));
   if (f.campaignId !== undefined) conditions.push(eq(sends.campaignId, f.campaignId));
   if (f.sequenceId !== undefined) conditions.push(eq(sends.sequenceId, f.sequenceId));
+  if (f.toEmail !== undefined) conditions.push(sql`lower(${sends.toEmail}) = ${f.toEmail.toLowerCase()}`);
   if (f.from) conditions.push(gte(sends.createdAt, f.from));
   if (f.to) conditions.push(lt(sends.createdAt, f.to));
   return and(...conditions)!;

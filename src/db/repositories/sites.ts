@@ -20,6 +20,16 @@ export async function getSite(db: DbOrTx, id: number): Promise<Site | null> {
   return site ?? null;
 }
 
+/** Changes the given fields; null when no site has this id. */
+export async function updateSite(db: DbOrTx, id: number, patch: { name?: string; sendFrequencyCapDays?: number }): Promise<Site | null> {
+  const [site] = await db
+    .update(sites)
+    .set({ ...patch, updatedAt: new Date() })
+    .where(eq(sites.id, id))
+    .returning();
+  return site ?? null;
+}
+
 /**
  * The site `npm start` works with: the oldest one, created on first start. `created` tells the caller
  * to mint and print the first API key. Serialised on an advisory lock so an api and a worker

@@ -3,31 +3,36 @@ import { useDisclosure } from '@mantine/hooks';
 import { useState, type ReactNode } from 'react';
 import { EditButton } from './EditGuard';
 
+interface ConfirmButtonProps extends Omit<ButtonProps, 'onClick' | 'children'> {
+  /** The button's text. */
+  children: ReactNode;
+  /** Screen-reader name when the text alone is ambiguous in a table row ("Revoke key ci"). */
+  'aria-label'?: string;
+  title: string;
+  /** What will happen, in words. */
+  message: ReactNode;
+  confirmLabel: string;
+  /** Runs on confirm; the dialog stays open (busy) until it settles and closes when it succeeds. */
+  onConfirm: () => Promise<unknown>;
+}
+
 /**
- * A write button that asks first ("Delete list “Newsletter”?"), then runs `onConfirm`; the dialog
- * stays open with a spinner until it settles. Errors are the caller's to show (mutation onError).
+ * A destructive action behind a confirmation dialog (delete, revoke, remove). For a viewer the button
+ * is disabled with a tooltip saying why (EditButton).
  */
-export function ConfirmButton({
-  children,
-  title,
-  message,
-  confirmLabel,
-  onConfirm,
-  color = 'red',
-  ...props
-}: ButtonProps & { children: ReactNode; title: string; message: ReactNode; confirmLabel: string; onConfirm: () => Promise<unknown> }) {
+export function ConfirmButton({ children, title, message, confirmLabel, onConfirm, color = 'red', ...button }: ConfirmButtonProps) {
   const [opened, { open, close }] = useDisclosure(false);
   const [busy, setBusy] = useState(false);
   return (
     <>
-      <EditButton color={color} {...props} onClick={open}>
+      <EditButton color={color} variant="subtle" size="xs" {...button} onClick={open}>
         {children}
       </EditButton>
       <Modal opened={opened} onClose={close} title={title} centered>
         <Stack>
           <Text size="sm">{message}</Text>
           <Group justify="flex-end">
-            <Button variant="default" onClick={close}>
+            <Button variant="default" onClick={close} disabled={busy}>
               Cancel
             </Button>
             <Button
@@ -39,7 +44,7 @@ export function ConfirmButton({
                   await onConfirm();
                   close();
                 } catch {
-                  // shown by the caller's onError; keep the dialog so the user can retry or cancel
+                  // The caller's mutation shows the error; the dialog stays for another try.
                 } finally {
                   setBusy(false);
                 }

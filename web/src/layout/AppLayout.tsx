@@ -9,7 +9,7 @@ const SECTIONS: Array<NavSection | undefined> = [undefined, 'Audience', 'Message
 /** The signed-in frame: header with the site and the user, navigation (a drawer below 768 px), the page. */
 export function AppLayout() {
   const [opened, { toggle, close }] = useDisclosure();
-  const { session, signOut } = useSession();
+  const { session, signOut, isOwner } = useSession();
   const navigate = useNavigate();
   const location = useLocation();
 
@@ -48,7 +48,7 @@ export function AppLayout() {
         <ScrollArea>
           <Stack gap={4}>
             {SECTIONS.map((section) => {
-              const entries = pages.filter((p) => p.label && p.section === section);
+              const entries = pages.filter((p) => p.label && p.section === section && (!p.ownerOnly || isOwner));
               if (entries.length === 0) return null;
               return (
                 <Stack key={section ?? 'top'} gap={2} mb="xs">

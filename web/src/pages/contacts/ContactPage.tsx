@@ -68,6 +68,7 @@ export function ContactPage() {
             {c.status === 'subscribed' ? (
               <ConfirmButton
                 variant="default"
+                size="sm"
                 color="gray"
                 title="Unsubscribe this contact?"
                 message={`${c.email} will get no more campaigns or sequence emails. Transactional emails are still sent.`}
@@ -79,6 +80,7 @@ export function ContactPage() {
             ) : (
               <ConfirmButton
                 variant="default"
+                size="sm"
                 color="indigo"
                 title="Subscribe this contact again?"
                 message={
@@ -94,6 +96,7 @@ export function ContactPage() {
             )}
             <ConfirmButton
               variant="light"
+              size="sm"
               title="Delete this contact?"
               message={`${c.email} and its list memberships, tags and events are deleted. Its sends stay in the send log. This cannot be undone.`}
               confirmLabel="Delete contact"

@@ -92,6 +92,7 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
         segment && (
           <ConfirmButton
             variant="light"
+            size="sm"
             title={`Delete segment “${segment.name}”?`}
             message="Its contacts are not touched. A segment used by an unfinished campaign cannot be deleted."
             confirmLabel="Delete segment"
