@@ -1,5 +1,15 @@
 import type { ReactNode } from 'react';
 import { OverviewPage } from './pages/OverviewPage';
+import { ContactPage } from './pages/contacts/ContactPage';
+import { ContactsPage } from './pages/contacts/ContactsPage';
+import { ImportJobPage } from './pages/contacts/ImportJobPage';
+import { ImportPage } from './pages/contacts/ImportPage';
+import { ListPage } from './pages/ListPage';
+import { ListsPage } from './pages/ListsPage';
+import { SegmentPage } from './pages/segments/SegmentPage';
+import { SegmentsPage } from './pages/segments/SegmentsPage';
+import { SuppressionsPage } from './pages/SuppressionsPage';
+import { TagsPage } from './pages/TagsPage';
 import { CampaignPage, NewCampaignPage } from './pages/campaigns/CampaignPage';
 import { CampaignsPage } from './pages/campaigns/CampaignsPage';
 import { SequencePage } from './pages/sequences/SequencePage';
@@ -34,6 +44,18 @@ export interface PageRoute {
 
 export const pages: PageRoute[] = [
   { path: '', label: 'Overview', element: <OverviewPage /> },
+  // Audience
+  { path: 'contacts', label: 'Contacts', section: 'Audience', element: <ContactsPage /> },
+  { path: 'contacts/import', element: <ImportPage /> },
+  { path: 'contacts/imports/:id', element: <ImportJobPage /> },
+  { path: 'contacts/:id', element: <ContactPage /> },
+  { path: 'lists', label: 'Lists', section: 'Audience', element: <ListsPage /> },
+  { path: 'lists/:id', element: <ListPage /> },
+  { path: 'tags', label: 'Tags', section: 'Audience', element: <TagsPage /> },
+  { path: 'segments', label: 'Segments', section: 'Audience', element: <SegmentsPage /> },
+  { path: 'segments/:id', element: <SegmentPage /> },
+  { path: 'suppressions', label: 'Suppressions', section: 'Audience', element: <SuppressionsPage /> },
+  // Messages
   { path: 'campaigns', label: 'Campaigns', section: 'Messages', element: <CampaignsPage /> },
   { path: 'campaigns/new', element: <NewCampaignPage /> },
   { path: 'campaigns/:id', element: <CampaignPage /> },

@@ -15,6 +15,7 @@ import { sendingConfigsRouter } from './sending-configs.js';
 import { sendsRouter } from './sends.js';
 import { sequencesRouter } from './sequences.js';
 import { siteRouter } from './site.js';
+import { statsRouter } from './stats.js';
 import { suppressionsRouter } from './suppressions.js';
 import { tagsRouter } from './tags.js';
 import { templatesRouter } from './templates.js';
@@ -51,4 +52,5 @@ export const featureRouters: ReadonlyArray<(deps: AppDeps) => Router> = [
   webhookEndpointsRouter,
   siteRouter,
   usersRouter,
+  statsRouter,
 ];

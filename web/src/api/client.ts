@@ -52,7 +52,7 @@ async function errorOf(res: Response): Promise<ApiError> {
 
 /**
  * One request to /api/v1 (`path` is relative to it: `/contacts`). JSON in and out; FormData is sent
- * as multipart. Resolves to the parsed body (undefined for 204), rejects with an ApiError.
+ * as multipart, a Blob as the raw body with its type. Resolves to the parsed body (undefined for 204), rejects with an ApiError.
  */
 export async function api<T = unknown>(method: string, path: string, body?: unknown, init: { query?: Query; signal?: AbortSignal } = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
@@ -60,7 +60,11 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   if (write && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let payload: BodyInit | undefined;
   if (body instanceof FormData) payload = body;
-  else if (body !== undefined) {
+  else if (body instanceof Blob) {
+    // A file sent as the raw body (e.g. a CSV to /suppressions/import), with its own type.
+    headers['Content-Type'] = body.type || 'application/octet-stream';
+    payload = body;
+  } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     payload = JSON.stringify(body);
   }

@@ -1,6 +1,7 @@
 import { Button, Group, Modal, Stack, Text, type ButtonProps } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useState, type ReactNode } from 'react';
+import { EditButton } from './EditGuard';
 
 interface ConfirmButtonProps extends Omit<ButtonProps, 'onClick' | 'children'> {
   /** The button's text. */
@@ -15,15 +16,18 @@ interface ConfirmButtonProps extends Omit<ButtonProps, 'onClick' | 'children'> {
   onConfirm: () => Promise<unknown>;
 }
 
-/** A destructive action behind a confirmation dialog (delete, revoke, remove). */
+/**
+ * A destructive action behind a confirmation dialog (delete, revoke, remove). For a viewer the button
+ * is disabled with a tooltip saying why (EditButton).
+ */
 export function ConfirmButton({ children, title, message, confirmLabel, onConfirm, color = 'red', ...button }: ConfirmButtonProps) {
   const [opened, { open, close }] = useDisclosure(false);
   const [busy, setBusy] = useState(false);
   return (
     <>
-      <Button color={color} variant="subtle" size="xs" {...button} onClick={open}>
+      <EditButton color={color} variant="subtle" size="xs" {...button} onClick={open}>
         {children}
-      </Button>
+      </EditButton>
       <Modal opened={opened} onClose={close} title={title} centered>
         <Stack>
           <Text size="sm">{message}</Text>
