@@ -100,7 +100,7 @@ function ActivityChart() {
               data={data}
               dataKey="date"
               series={SERIES.map((s) => ({ name: s.name, label: s.label, color: s.color }))}
-              curveType="monotone"
+              curveType="linear"
               withLegend
               legendProps={{ verticalAlign: 'bottom' }}
               withDots={Number(days) <= 30}
