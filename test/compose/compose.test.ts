@@ -352,6 +352,18 @@ describe('Dockerfile', () => {
     expect(all('COPY').some((i) => i.args.includes('package-lock.json'))).toBe(true);
   });
 
+  it('ships the dashboard prebuilt: a build stage runs src/web/build.ts, the runtime copies its output and points TIDINGS_WEB_DIR at it', () => {
+    const build = all('RUN').find((i) => /src\/web\/build\.ts\s+(\S+)/.test(i.args));
+    expect(build, 'a RUN of src/web/build.ts <dir>').toBeDefined();
+    const out = /src\/web\/build\.ts\s+(\S+)/.exec(build!.args)![1]!;
+    const copy = lastStage.find((i) => i.op === 'COPY' && i.args.startsWith('--from=') && i.args.includes(out));
+    expect(copy, `the runtime stage copies ${out}`).toBeDefined();
+    const target = copy!.args.split(/\s+/).at(-1)!;
+    const env = lastStage.filter((i) => i.op === 'ENV').map((i) => i.args).join(' ');
+    expect(env).toMatch(new RegExp(`TIDINGS_WEB_DIR=(/app/)?${target.replace(/^\.\//, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(configKeys).toContain('TIDINGS_WEB_DIR');
+  });
+
   it('runs src/main.ts through tsx as a non-root user', () => {
     const start = [...lastStage.filter((i) => i.op === 'ENTRYPOINT'), ...lastStage.filter((i) => i.op === 'CMD')]
       .map((i) => i.args)
