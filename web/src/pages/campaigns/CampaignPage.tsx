@@ -308,7 +308,9 @@ function CampaignStatsPanel({ campaign }: { campaign: Campaign }) {
               dataKey="metric"
               // On a phone six labels do not fit side by side (every other one was dropped): bars run sideways there.
               orientation={narrow ? 'vertical' : 'horizontal'}
-              yAxisProps={narrow ? { width: 90 } : undefined}
+              // Counts of recipients: whole numbers on the value axis (no 0.25 ticks for a count of 1).
+              xAxisProps={narrow ? { allowDecimals: false } : undefined}
+              yAxisProps={narrow ? { width: 90 } : { allowDecimals: false }}
               series={[{ name: 'count', label: 'Recipients', color: 'indigo.6' }]}
               aria-label="Delivered, opened, clicked, bounced, complained and unsubscribed counts"
             />
