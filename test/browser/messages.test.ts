@@ -304,7 +304,8 @@ describe('sequences', () => {
     await page.getByRole('tab', { name: 'Enrollments' }).click();
     await pickContact(page, page, 'Enroll one contact', 'eve@example.com');
     await page.getByRole('button', { name: 'Enroll', exact: true }).click();
-    await page.getByText('Enrolled', { exact: true }).waitFor();
+    // The notification (the table has an "Enrolled" column too).
+    await page.getByRole('alert').filter({ hasText: /^Enrolled$/ }).waitFor();
     const row = page.getByTestId('enrollment-row').filter({ hasText: 'eve@example.com' });
     await row.waitFor();
     await row.getByText('active', { exact: true }).waitFor();
