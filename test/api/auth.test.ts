@@ -271,6 +271,12 @@ describe('roles', () => {
     expect(post.body.error).toEqual({ code: 'forbidden_role', message: 'This needs the editor role; you are a viewer' });
     expect((await api.call('DELETE', '/api/v1/contacts/1', { key: null, headers: viewer.headers })).status).toBe(403);
     expect((await api.call('GET', '/api/v1/api-keys', { key: null, headers: viewer.headers })).status).toBe(403);
+    // POSTs that only compute (the template editor's preview, a campaign's audience count) are reads.
+    const preview = await api.call('POST', '/api/v1/templates/preview', { key: null, headers: viewer.headers, body: { subject: 'Hi', html: '<p>Hi {{ firstName }}</p>' } });
+    expect(preview.status).toBe(200);
+    expect((await api.call('POST', '/api/v1/templates/999999/preview', { key: null, headers: viewer.headers })).status).toBe(404);
+    expect((await api.call('POST', '/api/v1/campaigns/audience-count', { key: null, headers: viewer.headers, body: { listIds: [] } })).status).not.toBe(403);
+    expect((await api.call('POST', '/api/v1/templates', { key: null, headers: viewer.headers, body: { name: 'x', subject: 'x', html: 'x' } })).status).toBe(403);
   });
 
   it('lets an editor do the daily work but not manage keys, users, sending configs or webhook endpoints', async () => {

@@ -7,10 +7,15 @@ const RANK: Record<Role, number> = { viewer: 0, editor: 1, owner: 2 };
 
 const READS = ['GET', 'HEAD', 'OPTIONS'] as const;
 const ANY = '*';
+/** POSTs that only compute an answer (a render, a count) and change nothing: anyone who may read may ask. */
+const READ_ONLY_POSTS: readonly RegExp[] = [/^\/templates(\/\d+)?\/preview$/, /^\/segments\/preview$/, /^\/campaigns\/audience-count$/];
 
 interface RoleRule {
-  /** Path under /api/v1; matches itself and everything below it (`/users` covers `/users/7`). */
-  prefix: string;
+  /**
+   * Path under /api/v1; matches itself and everything below it (`/users` covers `/users/7`). A RegExp
+   * matches the whole normalized path instead (for one route with an id in it).
+   */
+  prefix: string | RegExp;
   /** Methods the rule covers; `*` for all. */
   methods: readonly string[] | typeof ANY;
   minimum: Role;
@@ -22,9 +27,11 @@ interface RoleRule {
  * (even reading them: emails and key prefixes are the site's access list), and changes to sending
  * configs and webhook endpoints (credentials and where data goes) and to the site's own settings
  * (its name, the frequency cap). Editors may still read sending
- * configs, since a campaign or sequence names one. API keys act as owners.
+ * configs, since a campaign or sequence names one. A few POSTs are reads (a template preview, an
+ * audience count): viewers may send those, since the pages they can see use them. API keys act as owners.
  */
 export const ROLE_RULES: readonly RoleRule[] = [
+  ...READ_ONLY_POSTS.map((prefix) => ({ prefix, methods: ['POST'], minimum: 'viewer' as const })),
   { prefix: '/api-keys', methods: ANY, minimum: 'owner' },
   { prefix: '/users', methods: ANY, minimum: 'owner' },
   { prefix: '/sending-configs', methods: READS, minimum: 'viewer' },
@@ -38,7 +45,8 @@ export const ROLE_RULES: readonly RoleRule[] = [
 ];
 
 function covers(rule: RoleRule, path: string, method: string): boolean {
-  const inPrefix = rule.prefix === '/' || path === rule.prefix || path.startsWith(`${rule.prefix}/`);
+  const inPrefix =
+    typeof rule.prefix !== 'string' ? rule.prefix.test(path) : rule.prefix === '/' || path === rule.prefix || path.startsWith(`${rule.prefix}/`);
   return inPrefix && (rule.methods === ANY || rule.methods.includes(method));
 }
 

@@ -21,6 +21,8 @@ export function EmailPreview({ email, height = 480 }: { email: RenderedEmail; he
         </Tabs.List>
         <Tabs.Panel value="html" pt="xs">
           <Box
+            // A fresh iframe per HTML: twice a browser test saw the frame keep an older srcdoc after the source changed.
+            key={email.html}
             component="iframe"
             title="Email preview"
             sandbox=""

@@ -1,5 +1,6 @@
 import { BarChart } from '@mantine/charts';
 import { Alert, Anchor, Button, Group, Modal, Paper, Progress, SimpleGrid, Stack, Table, Tabs, Text, TextInput, Title } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -261,6 +262,7 @@ function CampaignSummary({ campaign: c }: { campaign: Campaign }) {
 const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
 
 function CampaignStatsPanel({ campaign }: { campaign: Campaign }) {
+  const narrow = useMediaQuery('(max-width: 48em)');
   const stats = useQuery({
     queryKey: ['campaigns', campaign.id, 'stats'],
     queryFn: ({ signal }) => get<One<CampaignStats>>(`/campaigns/${campaign.id}/stats`, undefined, signal).then((r) => r.data),
@@ -304,6 +306,11 @@ function CampaignStatsPanel({ campaign }: { campaign: Campaign }) {
               h={220}
               data={metrics.map(([label, n]) => ({ metric: label, count: n }))}
               dataKey="metric"
+              // On a phone six labels do not fit side by side (every other one was dropped): bars run sideways there.
+              orientation={narrow ? 'vertical' : 'horizontal'}
+              // Counts of recipients: whole numbers on the value axis (no 0.25 ticks for a count of 1).
+              xAxisProps={narrow ? { allowDecimals: false } : undefined}
+              yAxisProps={narrow ? { width: 90 } : { allowDecimals: false }}
               series={[{ name: 'count', label: 'Recipients', color: 'indigo.6' }]}
               aria-label="Delivered, opened, clicked, bounced, complained and unsubscribed counts"
             />

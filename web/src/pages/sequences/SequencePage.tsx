@@ -498,13 +498,15 @@ function Enrollments({ sequence }: { sequence: Sequence }) {
 }
 
 /** One journey's live state, asked of its running workflow every 2 s while active. */
-function EnrollmentDrawer({ id, stepName }: { id: number; sequence: Sequence; stepName: (id: number | null) => string }) {
+function EnrollmentDrawer({ id, sequence, stepName }: { id: number; sequence: Sequence; stepName: (id: number | null) => string }) {
   const detail = useQuery({
     queryKey: ['enrollments', id],
     queryFn: ({ signal }) => get<One<EnrollmentDetail>>(`/enrollments/${id}`, undefined, signal).then((r) => r.data),
     refetchInterval: (q) => (q.state.data?.status === 'active' ? 2000 : false),
   });
   const e = detail.data;
+  const waiting = e?.waitingFor ? sequence.steps.find((s) => s.id === e.currentStepId && s.type === 'wait_for_event') : undefined;
+  const branch = (target: number | null) => (target === null ? 'the journey ends' : stepName(target));
   return (
     <QueryState isLoading={detail.isLoading} error={detail.error}>
       {e && (
@@ -520,11 +522,24 @@ function EnrollmentDrawer({ id, stepName }: { id: number; sequence: Sequence; st
           </Group>
           {e.exitReason && <Text size="sm">Reason: {e.exitReason}</Text>}
           <Text size="sm">Current step: {stepName(e.currentStepId)}</Text>
-          <Text size="sm">
-            Next: {stepName(e.nextStepId)}
-            {e.nextStepAt ? ` at ${new Date(e.nextStepAt).toLocaleString()}` : ''}
-          </Text>
-          {e.waitingFor && <Text size="sm">Waiting for the event “{e.waitingFor}”</Text>}
+          {e.waitingFor ? (
+            // A wait's "next step" is itself until it gives up: say when, and where each outcome leads.
+            <Stack gap={2}>
+              <Text size="sm">
+                Waiting for the event “{e.waitingFor}”{e.nextStepAt ? ` until ${new Date(e.nextStepAt).toLocaleString()}` : ''}
+              </Text>
+              {waiting && (
+                <Text size="sm">
+                  If it comes: {branch(waiting.then)} · if not: {branch(waiting.else)}
+                </Text>
+              )}
+            </Stack>
+          ) : (
+            <Text size="sm">
+              Next: {stepName(e.nextStepId)}
+              {e.nextStepAt ? ` at ${new Date(e.nextStepAt).toLocaleString()}` : ''}
+            </Text>
+          )}
           {e.temporalUiUrl && (
             <Anchor href={e.temporalUiUrl} target="_blank" rel="noreferrer" size="sm">
               Open the workflow in Temporal UI
