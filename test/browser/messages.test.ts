@@ -198,6 +198,20 @@ describe('campaigns', () => {
     const reader = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.0' };
     expect((await fetch(pixel!.replace(/^https?:\/\/[^/]+/, stack().url), { headers: reader })).status).toBe(200);
 
+    // Looking at another reader's copy in the send log records nothing: the preview drops the pixel and
+    // points tracked links back at their destinations.
+    const other = sends.body.data.find((s) => s.toEmail !== 'bea@example.com')!;
+    await page.goto(`${stack().appUrl}sends/${other.id}`);
+    const frame = page.locator('iframe[sandbox]').first();
+    await frame.waitFor();
+    const srcdoc = (await frame.getAttribute('srcdoc')) ?? '';
+    expect(srcdoc).toContain('<');
+    expect(srcdoc).not.toContain('/t/o/');
+    expect(srcdoc).not.toContain('/t/c/');
+    await page.waitForTimeout(1_000);
+    const seen = await stack().api<{ data: unknown[] }>('GET', `/events?sendId=${other.id}`);
+    expect(seen.body.data).toEqual([]);
+
     // A fresh load of the list (the page keeps its stats for a few seconds), then the campaign.
     await page.goto(`${stack().appUrl}campaigns`);
     const row = page.getByRole('row', { name: /Spring newsletter/ });

@@ -1,5 +1,6 @@
 import { Box, Stack, Tabs, Text } from '@mantine/core';
 import type { RenderedEmail } from '../api/messages';
+import { EmailFrame } from './EmailFrame';
 
 /**
  * A rendered email: its subject, then the HTML in a sandboxed iframe (no scripts, no same-origin: the
@@ -20,17 +21,7 @@ export function EmailPreview({ email, height = 480 }: { email: RenderedEmail; he
           <Tabs.Tab value="text">Plain text</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="html" pt="xs">
-          <Box
-            // A fresh iframe per HTML: twice a browser test saw the frame keep an older srcdoc after the source changed.
-            key={email.html}
-            component="iframe"
-            title="Email preview"
-            sandbox=""
-            srcDoc={email.html}
-            w="100%"
-            h={height}
-            style={{ border: '1px solid var(--mantine-color-gray-3)', borderRadius: 'var(--mantine-radius-sm)', background: 'white' }}
-          />
+          <EmailFrame html={email.html} title="Email preview" height={height} />
         </Tabs.Panel>
         <Tabs.Panel value="text" pt="xs">
           <Box
