@@ -29,7 +29,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -165,7 +165,8 @@ export async function startStack(opts: { timeoutMs?: number; env?: Record<string
     child.once('error', reject);
   });
   const pid = child.pid!;
-  const logFile = path.join(base, 'npm-start.log');
+  // The stack's output outlives its data dir (removed at stop), beside the screenshots.
+  const logFile = path.join(REPORTS_DIR, 'browser-stacks', `${path.basename(base)}.log`);
   const tail = () => out.split('\n').slice(-40).join('\n');
 
   let stopping: Promise<void> | undefined;
@@ -185,7 +186,10 @@ export async function startStack(opts: { timeoutMs?: number; env?: Record<string
           // gone meanwhile
         }
       }
+      await mkdir(path.dirname(logFile), { recursive: true }).catch(() => {});
       await writeFile(logFile, out).catch(() => {});
+      // Each stack's embedded PostgreSQL and Temporal data (tens of MB) go with it.
+      await rm(base, { recursive: true, force: true }).catch(() => {});
     })());
 
   const deadline = Date.now() + (opts.timeoutMs ?? 240_000);
