@@ -43,7 +43,8 @@ export const SCREENSHOTS_DIR = path.join(REPORTS_DIR, 'screenshots');
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const BANNER_END = 'Press Ctrl-C to stop.';
-const API_KEY_RE = /\btk_live_[A-Za-z0-9_-]{32}\b/;
+// Not `\b` at the end: a key may end in `-`, after which there is no word boundary.
+const API_KEY_RE = /\btk_live_[A-Za-z0-9_-]{32}(?![A-Za-z0-9_-])/;
 const SETUP_LINK_RE = /https?:\/\/\S+\/app\/setup\?token=\S+/;
 /** Settings that say where binaries are, not how Tidings runs: kept from the caller. */
 const KEPT_CONFIG = new Set(['TEMPORAL_CLI_PATH', 'TEMPORAL_TEST_SERVER_PATH']);

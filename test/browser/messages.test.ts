@@ -181,7 +181,7 @@ describe('campaigns', () => {
     await title.getByText(/^(sending|sent)$/).waitFor({ timeout: 30_000 });
     await screenshot(page, 'messages-campaign-sending-1280');
     await title.getByText('sent', { exact: true }).waitFor({ timeout: 30_000 });
-    await page.getByText('Frozen audience: 3 recipients · 3 done (3 sent, 0 failed, 0 suppressed, 0 skipped)').waitFor();
+    await page.getByText('Frozen audience: 3 recipients · 100% · 3 done (3 sent, 0 failed, 0 suppressed, 0 skipped)').waitFor();
     await page.getByRole('progressbar', { name: 'Sent' }).waitFor();
     await expect(page.getByRole('progressbar', { name: 'Sent' }).getAttribute('aria-valuenow')).resolves.toBe('100');
     await page.getByLabel('Sending progress 100%').waitFor();

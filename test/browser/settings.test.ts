@@ -189,7 +189,7 @@ describe('sending configs, webhooks and site settings', () => {
     await screenshot(page, 'sending-configs-1280');
 
     // Test connection answers in a notification (nothing listens on 2525: not accepted).
-    await row.getByRole('button', { name: 'Test the connection of Office SMTP' }).click();
+    await row.getByRole('button', { name: 'Test connection of Office SMTP' }).click();
     await page.getByText('Office SMTP: not accepted').waitFor({ timeout: 30_000 });
   });
 

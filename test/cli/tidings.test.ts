@@ -117,7 +117,7 @@ describe('tidings sites and keys', () => {
 
     const key = await tidings(['keys', 'create', '--site', String(site.id), '--name', 'ci'], env);
     expect(key.code).toBe(0);
-    const plaintext = /\btk_live_[A-Za-z0-9_-]{32}\b/.exec(key.stdout)?.[0];
+    const plaintext = /\btk_live_[A-Za-z0-9_-]{32}(?![A-Za-z0-9_-])/.exec(key.stdout)?.[0];
     expect(plaintext).toBeDefined();
     const [stored] = await listApiKeys(stack.testDb.db, site.id);
     expect(stored).toMatchObject({ name: 'ci', prefix: plaintext!.slice(0, 12), revokedAt: null });

@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { ApiError, api, setCsrfToken, setUnauthenticatedHandler } from '../api/client';
+import { useQueryClient } from '@tanstack/react-query';
+import { api, setCsrfToken, setUnauthenticatedHandler } from '../api/client';
 
 export type Role = 'owner' | 'editor' | 'viewer';
 
@@ -33,6 +34,7 @@ const SessionContext = createContext<SessionState | null>(null);
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<SessionBody | null | undefined>(undefined);
+  const queryClient = useQueryClient();
 
   const accept = useCallback((body: SessionBody | null) => {
     setCsrfToken(body?.csrfToken ?? null);
@@ -41,10 +43,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     setUnauthenticatedHandler(() => accept(null));
-    api<SessionBody>('GET', '/auth/session').then(accept, (err: unknown) => {
-      if (err instanceof ApiError && err.status === 401) accept(null);
-      else accept(null);
-    });
+    // Signed out (401) or the server unreachable: either way the sign-in page is where to go.
+    api<SessionBody>('GET', '/auth/session').then(accept, () => accept(null));
     return () => setUnauthenticatedHandler(null);
   }, [accept]);
 
@@ -58,13 +58,18 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         accept(await api<SessionBody>('POST', '/auth/setup', input));
       },
       async signOut() {
+        // Leave the signed-in pages first (no query observes anything any more) and drop their data,
+        // then end the session: a refetch racing the sign-out would otherwise meet a 401.
+        setSession(null);
+        await queryClient.cancelQueries();
+        queryClient.clear();
         await api('POST', '/auth/logout', {}).catch(() => undefined);
-        accept(null);
+        setCsrfToken(null);
       },
       canEdit: session?.user.role === 'owner' || session?.user.role === 'editor',
       isOwner: session?.user.role === 'owner',
     }),
-    [session, accept],
+    [session, accept, queryClient],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -344,7 +344,7 @@ function ListsCard({ contact, onChanged }: { contact: Contact; onChanged: () => 
                   )
                 }
               >
-                <Anchor component={Link} to={`/lists/${listId}`} inherit>
+                <Anchor component={Link} to={`/lists/${listId}`} inherit c="inherit" underline="always">
                   {name}
                 </Anchor>
               </Badge>

@@ -233,7 +233,7 @@ function VerifyButton({ config }: { config: SendingConfig }) {
     onError: (err) => notifications.show({ color: 'red', title: 'Could not check the connection', message: errorMessage(err) }),
   });
   return (
-    <Button size="xs" variant="light" loading={verify.isPending} onClick={() => verify.mutate()} aria-label={`Test the connection of ${config.name}`}>
+    <Button size="xs" variant="light" loading={verify.isPending} onClick={() => verify.mutate()} aria-label={`Test connection of ${config.name}`}>
       Test connection
     </Button>
   );
