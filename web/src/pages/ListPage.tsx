@@ -10,6 +10,7 @@ import { EditButton } from '../components/EditGuard';
 import { formatDate, fullName } from '../components/format';
 import { Page, QueryState } from '../components/Page';
 import { Pager } from '../components/Pager';
+import { EmptyRow } from '../components/EmptyRow';
 
 /** One list: its description and its members (contacts filtered by list), each removable. */
 export function ListPage() {
@@ -89,13 +90,7 @@ export function ListPage() {
                 </Table.Tr>
               ))}
               {members.data?.data.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={5}>
-                    <Text c="dimmed" size="sm" ta="center" py="md">
-                      No members. Add contacts from the Contacts page (select them, then “Add to list”), a contact’s page, or an import.
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
+                <EmptyRow colSpan={5}>No members. Add contacts from the Contacts page (select them, then “Add to list”), a contact’s page, or an import.</EmptyRow>
               )}
             </Table.Tbody>
           </Table>

@@ -11,6 +11,7 @@ import { formatDate, formatNumber } from '../components/format';
 import { NameModal } from '../components/NameModal';
 import { Page, QueryState } from '../components/Page';
 import { Pager } from '../components/Pager';
+import { EmptyRow } from '../components/EmptyRow';
 
 /** Lists with member counts: create, rename, delete; a list's name opens its members. */
 export function ListsPage() {
@@ -89,13 +90,7 @@ export function ListsPage() {
                 </Table.Tr>
               ))}
               {lists.data?.data.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={4}>
-                    <Text c="dimmed" size="sm" ta="center" py="md">
-                      No lists yet. A list is a group contacts join or leave, e.g. “Newsletter”.
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
+                <EmptyRow colSpan={4}>No lists yet. A list is a group contacts join or leave, e.g. “Newsletter”.</EmptyRow>
               )}
             </Table.Tbody>
           </Table>

@@ -10,6 +10,7 @@ import { EditButton } from '../components/EditGuard';
 import { formatDateTime } from '../components/format';
 import { Page, QueryState } from '../components/Page';
 import { Pager } from '../components/Pager';
+import { EmptyRow } from '../components/EmptyRow';
 
 const REASON_LABELS: Record<SuppressionReason, string> = {
   hard_bounce: 'Hard bounce',
@@ -112,13 +113,7 @@ export function SuppressionsPage() {
                 </Table.Tr>
               ))}
               {list.data?.data.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={5}>
-                    <Text c="dimmed" size="sm" ta="center" py="md">
-                      {q || reason ? 'No suppression matches.' : 'No suppressed address.'}
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
+                <EmptyRow colSpan={5}>{q || reason ? 'No suppression matches.' : 'No suppressed address.'}</EmptyRow>
               )}
             </Table.Tbody>
           </Table>

@@ -11,6 +11,7 @@ import { formatDate, formatNumber } from '../components/format';
 import { NameModal } from '../components/NameModal';
 import { Page, QueryState } from '../components/Page';
 import { Pager } from '../components/Pager';
+import { EmptyRow } from '../components/EmptyRow';
 
 /**
  * Tags with contact counts: create and delete. There is no rename: segments and sequence triggers
@@ -86,13 +87,7 @@ export function TagsPage() {
                 </Table.Tr>
               ))}
               {tags.data?.data.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={4}>
-                    <Text c="dimmed" size="sm" ta="center" py="md">
-                      No tags yet.
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
+                <EmptyRow colSpan={4}>No tags yet.</EmptyRow>
               )}
             </Table.Tbody>
           </Table>

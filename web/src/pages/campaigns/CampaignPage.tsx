@@ -13,6 +13,7 @@ import { Page, QueryState } from '../../components/Page';
 import { Pager } from '../../components/Pager';
 import { StatusBadge } from '../../components/StatusBadge';
 import { CampaignComposer } from './CampaignComposer';
+import { EmptyRow } from '../../components/EmptyRow';
 
 /** `campaigns/new`: the composer for a new draft. */
 export function NewCampaignPage() {
@@ -392,13 +393,7 @@ function RecipientsPanel({ campaign }: { campaign: Campaign }) {
                 </Table.Tr>
               ))}
               {recipients.data?.data.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={5}>
-                    <Text c="dimmed" size="sm">
-                      No recipients {tab === 'all' ? '' : `in ${tab}`}.
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
+                <EmptyRow colSpan={5}>No recipients {tab === 'all' ? '' : `in ${tab}`}.</EmptyRow>
               )}
             </Table.Tbody>
           </Table>

@@ -11,6 +11,7 @@ import { Page, QueryState } from '../../components/Page';
 import { Pager } from '../../components/Pager';
 import { ImportStatusBadge } from './ImportJobPage';
 import { TARGETS, customFieldName, guessTarget, readHeader, rewriteHeader, type Delimiter, type Target } from './csvHeader';
+import { EmptyRow } from '../../components/EmptyRow';
 
 interface Picked {
   file: File;
@@ -205,13 +206,7 @@ export function ImportPage() {
                 </Table.Tr>
               ))}
               {history.data?.data.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={6}>
-                    <Text c="dimmed" size="sm">
-                      No import yet.
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
+                <EmptyRow colSpan={6}>No import yet.</EmptyRow>
               )}
             </Table.Tbody>
           </Table>

@@ -14,6 +14,7 @@ import { fullName } from '../../components/format';
 import { Page, QueryState } from '../../components/Page';
 import { Pager } from '../../components/Pager';
 import { RuleBuilder } from './RuleBuilder';
+import { EmptyRow } from '../../components/EmptyRow';
 
 const STARTER: SegmentRules = { operator: 'AND', conditions: [{ type: 'attribute', field: 'status', op: 'eq', value: 'subscribed' }] };
 
@@ -214,13 +215,7 @@ function ContactTable({ rows }: { rows: Contact[] }) {
             </Table.Tr>
           ))}
           {rows.length === 0 && (
-            <Table.Tr>
-              <Table.Td colSpan={3}>
-                <Text size="sm" c="dimmed" ta="center" py="sm">
-                  No contact matches.
-                </Text>
-              </Table.Td>
-            </Table.Tr>
+            <EmptyRow colSpan={3}>No contact matches.</EmptyRow>
           )}
         </Table.Tbody>
       </Table>

@@ -11,6 +11,7 @@ import { EditButton } from '../../components/EditGuard';
 import { formatDate } from '../../components/format';
 import { Page, QueryState } from '../../components/Page';
 import { Pager } from '../../components/Pager';
+import { EmptyRow } from '../../components/EmptyRow';
 
 function SegmentCount({ id }: { id: number }) {
   const count = useQuery({ queryKey: ['segment', id, 'count'], queryFn: () => get<Data<{ count: number }>>(`/segments/${id}/count`) });
@@ -94,13 +95,7 @@ export function SegmentsPage() {
                 </Table.Tr>
               ))}
               {segments.data?.data.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={4}>
-                    <Text c="dimmed" size="sm" ta="center" py="md">
-                      No segments yet.
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
+                <EmptyRow colSpan={4}>No segments yet.</EmptyRow>
               )}
             </Table.Tbody>
           </Table>

@@ -27,6 +27,7 @@ import { Page, QueryState } from '../../components/Page';
 import { Pager } from '../../components/Pager';
 import { StatusBadge } from '../../components/StatusBadge';
 import { StepList, stepTitle } from './StepEditor';
+import { EmptyRow } from '../../components/EmptyRow';
 
 const STATUS_ACTIONS: Array<{ to: SequenceStatus; label: string; from: SequenceStatus[] }> = [
   { to: 'active', label: 'Activate', from: ['paused', 'archived'] },
@@ -477,13 +478,7 @@ function Enrollments({ sequence }: { sequence: Sequence }) {
                 </Table.Tr>
               ))}
               {list.data?.data.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={7}>
-                    <Text size="sm" c="dimmed">
-                      No enrollments{status ? ` ${status}` : ''}.
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
+                <EmptyRow colSpan={7}>No enrollments{status ? ` ${status}` : ''}.</EmptyRow>
               )}
             </Table.Tbody>
           </Table>
