@@ -22,11 +22,11 @@ export function composeSendContent(
   context: Omit<RenderContext, 'unsubscribeUrl'>,
   links?: SendLinks,
 ): SendContent {
-  const rendered = renderEmail(template, { ...context, ...(links ? { unsubscribeUrl: links.unsubscribeUrl } : {}) });
-  if (!links) return rendered;
+  const rendered = renderEmail(template, { ...context, ...(links ? { unsubscribeUrl: links.unsubscribeUrl } : {}) }, links?.decoration);
+  if (!links) return { subject: rendered.subject, html: rendered.html, text: rendered.text };
   return {
     subject: rendered.subject,
-    html: links.decorate(rendered.html),
+    html: rendered.decorated ? rendered.html : links.decorate(rendered.html),
     text: links.decorateText(rendered.text),
     headers: links.headers,
   };

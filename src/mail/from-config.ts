@@ -16,8 +16,6 @@ export interface MailersOptions {
   resendBaseUrl?: string;
   /** Where the `log` provider hands each message; the send row already holds the rendered message. */
   logSink?: LogSink;
-  /** SMTP pool size per sending config. */
-  smtpMaxConnections?: number;
   /** Per-request provider timeout; must stay well under the sending activity's heartbeat timeout. */
   timeoutMs?: number;
   /** How long a replaced mailer stays open for sends already using it. */
@@ -75,7 +73,6 @@ export function createMailers(options: MailersOptions = {}): Mailers {
     return {
       ...(resendBaseUrl ? { resendBaseUrl } : {}),
       ...(options.logSink ? { logSink: options.logSink } : {}),
-      ...(options.smtpMaxConnections ? { smtpMaxConnections: options.smtpMaxConnections } : {}),
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     };
   }

@@ -1,5 +1,8 @@
 import { Parser } from 'htmlparser2';
 import { createSigner } from '../crypto/signing.js';
+import { escapeAttribute, NO_TRACK_ATTRIBUTE, type HtmlDecoration } from './render.js';
+
+export { NO_TRACK_ATTRIBUTE };
 
 /*
  * Tracking and unsubscribe links of campaign and sequence email, all on PUBLIC_URL:
@@ -82,13 +85,6 @@ export function listUnsubscribeHeaders(url: string): Record<string, string> {
   return { 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
 }
 
-function escapeAttribute(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** An `<a>` or `<area>` with this attribute keeps its link untouched (e.g. a link to a login page). */
-export const NO_TRACK_ATTRIBUTE = 'data-tidings-no-track';
-
 /**
  * Rewrites the href of every `<a>` and `<area>` for which `rewrite` returns a URL, and inserts `tail`
  * (if given) before the closing `</body>`, or at the end when there is none. Works on parser offsets
@@ -161,6 +157,8 @@ export interface SendLinks {
   unsubscribeUrl: string;
   /** List-Unsubscribe and List-Unsubscribe-Post, stored in sends.headers so every delivery path sends them. */
   headers: Record<string, string>;
+  /** The decoration itself, for a template that compiles it into its render (src/mail/render.ts). */
+  decoration: HtmlDecoration;
   /**
    * The rendered HTML with tracked links and the open pixel, per the config's switches, and a small
    * unsubscribe footer when the template did not place `{{ unsubscribeUrl }}` itself.
@@ -187,25 +185,32 @@ export function createLinks(options: { secret: string; publicUrl: string }): Lin
     publicUrl,
     forSend(input) {
       const unsubscribeUrl = `${unsubscribePrefix}${tokens.signUnsubscribe(input)}`;
-      return {
-        unsubscribeUrl,
-        headers: listUnsubscribeHeaders(unsubscribeUrl),
-        decorate(html) {
-          const rewrite = (href: string): string | null => {
-            if (!input.trackClicks) return null;
-            const trimmed = href.trim();
-            // mailto:, tel:, #anchors and relative links are not redirects we could serve; our own
-            // unsubscribe and tracking links must keep working without a detour.
-            if (!httpUrl(trimmed) || trimmed.startsWith(unsubscribePrefix) || trimmed.startsWith(trackingPrefix)) return null;
-            return `${trackingPrefix}c/${tokens.signClick({ sendId: input.sendId, url: trimmed })}`;
-          };
+      const decoration: HtmlDecoration = {
+        link(href) {
+          if (!input.trackClicks) return null;
+          const trimmed = href.trim();
+          // mailto:, tel:, #anchors and relative links are not redirects we could serve; our own
+          // unsubscribe and tracking links must keep working without a detour.
+          if (!httpUrl(trimmed) || trimmed.startsWith(unsubscribePrefix) || trimmed.startsWith(trackingPrefix)) return null;
+          return `${trackingPrefix}c/${tokens.signClick({ sendId: input.sendId, url: trimmed })}`;
+        },
+        tail(html) {
           // Marketing mail must show a way out (CAN-SPAM, and mailbox providers' bulk-sender rules),
           // so a template without the link gets a footer rather than relying on the header alone.
           const footer = html.includes(unsubscribeUrl) ? '' : unsubscribeFooter(unsubscribeUrl);
           const pixel = input.trackOpens
             ? `<img src="${escapeAttribute(`${trackingPrefix}o/${tokens.signOpen({ sendId: input.sendId })}`)}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0" />`
             : '';
-          return rewriteHtml(html, rewrite, footer + pixel || undefined);
+          return footer + pixel;
+        },
+      };
+      return {
+        unsubscribeUrl,
+        headers: listUnsubscribeHeaders(unsubscribeUrl),
+        decoration,
+        decorate(html) {
+          const tail = decoration.tail(html);
+          return rewriteHtml(html, decoration.link, tail || undefined);
         },
         decorateText(text) {
           return text.includes(unsubscribeUrl) ? text : `${text.replace(/\s+$/, '')}\n\n--\nUnsubscribe: ${unsubscribeUrl}\n`;

@@ -23,6 +23,13 @@ export const credentialSchemas = {
       secure: z.boolean().default(false).meta({ description: 'TLS from the first byte (port 465)' }),
       user: z.string().min(1).optional().meta({ description: 'Login user name; omit for no AUTH' }),
       pass: z.string().optional().meta({ secret: true, description: 'Login password' }),
+      maxConnections: z
+        .number()
+        .int()
+        .min(1)
+        .max(50)
+        .default(5)
+        .meta({ description: 'Connections kept open to the server and reused for every message (the pool size)' }),
     })
     .strict(),
   log: z.object({}).strict(),
@@ -37,6 +44,20 @@ const descriptions: Record<ProviderName, { capabilities: MailerCapabilities; des
   smtp: { capabilities: smtpCapabilities, description: 'Any SMTP server over a pooled connection' },
   log: { capabilities: logCapabilities, description: 'Sends nothing; records the rendered message in the send log' },
 };
+
+/** The most recipients one campaign batch (one activity) takes, whatever the provider. */
+export const CAMPAIGN_MAX_BATCH_SIZE = 1000;
+
+/**
+ * A new campaign's batch size when none is given: one provider call for a batch API (Resend: 100);
+ * otherwise the largest batch, since each batch is a Temporal activity whose overhead (a round trip,
+ * history events, a transaction) is then shared by the most recipients. SMTP sends a batch over the
+ * config's pooled connections either way.
+ */
+export function defaultCampaignBatchSize(provider: ProviderName): number {
+  const { capabilities } = descriptions[provider];
+  return capabilities.batch ? Math.min(capabilities.maxBatchSize, CAMPAIGN_MAX_BATCH_SIZE) : CAMPAIGN_MAX_BATCH_SIZE;
+}
 
 export interface CredentialField {
   name: string;
@@ -99,7 +120,7 @@ export interface CreateMailerOptions {
   logSink?: LogSink;
   /** Resend API origin; defaults to RESEND_BASE_URL, then the real API. */
   resendBaseUrl?: string;
-  /** SMTP pool size. */
+  /** SMTP pool size, instead of the config's own (a connection test needs one). */
   smtpMaxConnections?: number;
   /** Per-request timeout for network providers. */
   timeoutMs?: number;
@@ -124,7 +145,7 @@ export function createMailer(provider: ProviderName, credentials: unknown, opts:
         secure: creds.secure,
         ...(creds.user ? { user: creds.user } : {}),
         ...(creds.pass !== undefined ? { pass: creds.pass } : {}),
-        ...(opts.smtpMaxConnections ? { maxConnections: opts.smtpMaxConnections } : {}),
+        maxConnections: opts.smtpMaxConnections ?? creds.maxConnections,
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
       });
     }

@@ -9,6 +9,7 @@ import {
   type VerifyResult,
 } from './mailer.js';
 import { mapLimit } from '../concurrency.js';
+import { buildMime } from './mime.js';
 
 export interface SmtpMailerOptions {
   host: string;
@@ -17,7 +18,7 @@ export interface SmtpMailerOptions {
   secure: boolean;
   user?: string;
   pass?: string;
-  /** Pooled connections kept open to the server (nodemailer's default is 5). */
+  /** Pooled connections kept open to the server and reused for every message (default 5). */
   maxConnections?: number;
   /** Connect, greeting and socket-idle timeout; SMTP defaults are minutes, too long for an activity. */
   timeoutMs?: number;
@@ -51,6 +52,9 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
     secure: options.secure,
     ...(options.user ? { auth: { user: options.user, pass: options.pass ?? '' } } : {}),
     maxConnections,
+    // nodemailer's pool closes a connection after 100 messages by default: a campaign to 100,000 then
+    // opens a thousand. A connection stays until the server or an error ends it, or it idles out.
+    maxMessages: Infinity,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs * 2,
@@ -58,14 +62,15 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
 
   async function send(message: OutgoingEmail): Promise<SendOutcome> {
     try {
-      const info = await transporter.sendMail(toMail(message));
+      const mail = toMail(message);
+      const info = await transporter.sendMail(mail);
       // Mail to cc/bcc may go through while the primary recipient is refused; the send is about `to`.
       const rejectedTo = info.rejected.some((r) => addressOf(r).toLowerCase() === message.to.toLowerCase());
       if (rejectedTo) {
         const reason = info.rejectedErrors?.find((e) => e.recipient?.toLowerCase() === message.to.toLowerCase());
         return { kind: 'invalid_recipient', message: reason?.response ?? `${message.to} was rejected` };
       }
-      return { kind: 'sent', providerMessageId: info.messageId };
+      return { kind: 'sent', providerMessageId: mail.messageId };
     } catch (err) {
       return classifySmtpError(err, defaultRetryAfterMs);
     }
@@ -105,22 +110,18 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
   };
 }
 
+/**
+ * The message as nodemailer sends it: the envelope and the finished bytes (src/mail/mime.ts), so the
+ * pool writes each message at once instead of composing and streaming it.
+ */
 function toMail(message: OutgoingEmail) {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = value.replace(/[\r\n]+/g, ' ');
-  headers[IDEMPOTENCY_HEADER] = message.idempotencyKey;
+  const headers: Record<string, string> = { ...message.headers, [IDEMPOTENCY_HEADER]: message.idempotencyKey };
   if (message.tags?.length) headers['X-Tidings-Tags'] = message.tags.map((t) => `${t.name}=${t.value}`).join(', ');
+  const messageId = messageIdFor(message.idempotencyKey, message.from.email);
   return {
-    from: { name: message.from.name ?? '', address: message.from.email },
-    to: message.to,
-    ...(message.cc?.length ? { cc: message.cc } : {}),
-    ...(message.bcc?.length ? { bcc: message.bcc } : {}),
-    ...(message.replyTo ? { replyTo: message.replyTo } : {}),
-    subject: message.subject,
-    html: message.html,
-    text: message.text,
-    headers,
-    messageId: messageIdFor(message.idempotencyKey, message.from.email),
+    envelope: { from: message.from.email, to: [message.to, ...(message.cc ?? []), ...(message.bcc ?? [])] },
+    raw: buildMime(message, { messageId, date: new Date(), headers }),
+    messageId,
   };
 }
 

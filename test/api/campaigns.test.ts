@@ -87,6 +87,22 @@ describe('campaigns API', () => {
     expect(malformed.status).toBe(400);
   });
 
+  it("gives a campaign without a batch size its provider's default, and the new provider's when the config changes", async () => {
+    const smtpConfig = (
+      await createSendingConfig(api.db, secretBox, api.siteA.id, { name: 'smtp', provider: 'smtp', fromEmail: 'news@acme.test', credentials: { host: 'smtp.acme.test' } })
+    ).id;
+    const overSmtp = await draft({ sendingConfigId: smtpConfig });
+    expect(overSmtp.body.data.batchSize).toBe(1000);
+    const overResend = await draft({ sendingConfigId: resendConfig });
+    expect(overResend.body.data.batchSize).toBe(100);
+
+    const moved = await api.call('PATCH', `/api/v1/campaigns/${overSmtp.body.data.id}`, { body: { sendingConfigId: resendConfig } });
+    expect(moved.status).toBe(200);
+    expect(moved.body.data.batchSize).toBe(100);
+    const chosen = await api.call('PATCH', `/api/v1/campaigns/${overResend.body.data.id}`, { body: { sendingConfigId: smtpConfig, batchSize: 250 } });
+    expect(chosen.body.data.batchSize).toBe(250);
+  });
+
   it("answers 404 for another site's list, sending config or campaign, and creates nothing", async () => {
     const before = (await api.call('GET', '/api/v1/campaigns?limit=100')).body.pagination.total;
     const list = await draft({ listId: otherSiteList });

@@ -109,7 +109,7 @@ describe('creating sending configs', () => {
       expect(res.text).not.toContain('v1:');
     }
     const view = answers[0]!.body.data;
-    expect(view.credentials).toEqual({ host: smtp.host, port: smtp.port, secure: false, user: 'mailer', pass: '********' });
+    expect(view.credentials).toEqual({ host: smtp.host, port: smtp.port, secure: false, user: 'mailer', pass: '********', maxConnections: 5 });
     expect(view.webhookSecret).toBe('whsec_****LaSw');
     expect(answers[1]!.body.data.find((c: { id: number }) => c.id === id)).toEqual(view);
     expect(answers[2]!.body.data).toMatchObject({ name: 'SMTP renamed', credentials: view.credentials });
@@ -312,7 +312,7 @@ describe('providers', () => {
     expect(Object.keys(byName)).toEqual(['resend', 'smtp', 'log']);
     expect(byName.resend.capabilities).toEqual({ batch: true, maxBatchSize: 100, webhooks: true });
     expect(byName.resend.credentialFields).toEqual([expect.objectContaining({ name: 'apiKey', required: true, secret: true })]);
-    expect(byName.smtp.credentialFields.map((f: { name: string }) => f.name)).toEqual(['host', 'port', 'secure', 'user', 'pass']);
+    expect(byName.smtp.credentialFields.map((f: { name: string }) => f.name)).toEqual(['host', 'port', 'secure', 'user', 'pass', 'maxConnections']);
     expect(byName.smtp.credentialFields.find((f: { name: string }) => f.name === 'pass')).toMatchObject({ secret: true, required: false });
     expect(byName.log.credentialFields).toEqual([]);
   });

@@ -39,6 +39,8 @@ export interface SmtpSink {
   messages: ReceivedMail[];
   /** Logins tried, in order. */
   logins: { user: string; pass: string }[];
+  /** SMTP sessions (connections) opened so far. */
+  connections(): number;
   setRcptReply(fn: SmtpSinkOptions['rcptReply']): void;
   setDataReply(fn: SmtpSinkOptions['dataReply']): void;
   close(): Promise<void>;
@@ -54,6 +56,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   let rcptReply = options.rcptReply;
   let dataReply = options.dataReply;
   const authRequired = Boolean(options.auth || options.failAuth);
+  let connections = 0;
 
   const server = new SMTPServer({
     secure: false,
@@ -62,6 +65,10 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     authOptional: !authRequired,
     allowInsecureAuth: true,
     logger: false,
+    onConnect(_session, callback) {
+      connections += 1;
+      callback();
+    },
     onAuth(auth, _session, callback) {
       const attempt = { user: auth.username ?? '', pass: auth.password ?? '' };
       logins.push(attempt);
@@ -113,6 +120,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     port,
     messages,
     logins,
+    connections: () => connections,
     setRcptReply(fn) {
       rcptReply = fn;
     },

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createSigner } from '../../src/crypto/signing.js';
+import { composeSendContent } from '../../src/mail/compose.js';
 import { createLinks, createLinkTokens, listUnsubscribeHeaders, rewriteHtml } from '../../src/mail/links.js';
+import { compileTemplate, renderEmail } from '../../src/mail/render.js';
 
 const SECRET = 'links-test-secret-0123456789abcdefghijkl';
 const links = createLinks({ secret: SECRET, publicUrl: 'https://mail.example.test/' });
@@ -110,5 +112,42 @@ describe('tracking and unsubscribe links', () => {
     expect(rewriteHtml(html, (href) => `https://t.test/?to=${encodeURIComponent(href)}`)).toBe(
       '<div><a id="a" href="https://t.test/?to=https%3A%2F%2Fone.example.test%2F">1</a><area href="https://t.test/?to=https%3A%2F%2Ftwo.example.test%2F"><link href="https://style.example.test/x.css"></div>',
     );
+  });
+});
+
+describe('tracking compiled into the template', () => {
+  const links = createLinks({ secret: 'compiled-tracking-secret-0123456789abcdef', publicUrl: 'https://mail.example.test' });
+  const templates = [
+    '<html><body><h1>Hi {{ firstName }}</h1><p><a href="https://example.test/story">story</a> and <a href="https://example.test/docs">docs</a></p></body></html>',
+    '<a href="https://x.test/?e={{ email | url_encode }}&amp;y=1">p</a><a href=\'https://single.test/\'>s</a><a href=https://unquoted.test/>u</a>' +
+      '<a data-tidings-no-track href="https://login.test">n</a><a href="mailto:x@example.test">m</a><p><a href="{{ unsubscribeUrl }}">unsubscribe</a></p>',
+    '<p>{% if firstName %}<a href="https://cond.test/{{ firstName }}">c</a>{% endif %}</p>{% for i in (1..2) %}<a href="https://loop.test/{{ i }}">{{ i }}</a>{% endfor %}',
+    '<html><body><p>No links for {{ firstName }}</p></body></html><!-- after the body -->',
+    '<area href="https://area.test/{{ firstName }}"><a HREF="https://upper.test">U</a><a href="https://dup.test/1" href="https://dup.test/2">d</a>',
+    '{% if firstName %}<html><body><p>x</p></body></html>{% endif %}',
+  ];
+  const contacts = [{ firstName: 'Ada', email: 'a+b@example.test' }, { firstName: '', email: 'e@example.test' }];
+
+  it('gives byte for byte the HTML that parsing and rewriting each rendered copy gives', () => {
+    for (const html of templates) {
+      const template = compileTemplate({ subject: 's', html });
+      expect(template.trackedHtml).not.toBeNull();
+      for (const contact of contacts) {
+        for (const track of [true, false]) {
+          const sendLinks = links.forSend({ siteId: 1, contactId: 2, sendId: 3, trackOpens: track, trackClicks: track });
+          const compiled = composeSendContent(template, { contact }, sendLinks);
+          const rewritten = sendLinks.decorate(renderEmail(template, { contact, unsubscribeUrl: sendLinks.unsubscribeUrl }).html);
+          expect(compiled.html).toBe(rewritten);
+        }
+      }
+    }
+  });
+
+  it('parses the rendered copy when Liquid could make markup, and tracks its links all the same', () => {
+    const template = compileTemplate({ subject: 's', html: '<p>{{ bio | raw }}</p>' });
+    expect(template.trackedHtml).toBeNull();
+    const sendLinks = links.forSend({ siteId: 1, contactId: 2, sendId: 3, trackOpens: false, trackClicks: true });
+    const { html } = composeSendContent(template, { contact: { bio: '<a href="https://bio.test/">me</a>' } }, sendLinks);
+    expect(html).toMatch(/^<p><a href="https:\/\/mail\.example\.test\/t\/c\/[^"]+">me<\/a><\/p>/);
   });
 });

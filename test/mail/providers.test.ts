@@ -42,6 +42,7 @@ describe('provider registry', () => {
         ['secure', 'boolean', false, false],
         ['user', 'string', false, false],
         ['pass', 'string', false, true],
+        ['maxConnections', 'integer', false, false],
       ],
       log: [],
     });
@@ -49,7 +50,7 @@ describe('provider registry', () => {
   });
 
   it('fills SMTP defaults and refuses unknown or missing credential fields', () => {
-    expect(parseCredentials('smtp', { host: 'mail.example.test' })).toEqual({ host: 'mail.example.test', port: 587, secure: false });
+    expect(parseCredentials('smtp', { host: 'mail.example.test' })).toEqual({ host: 'mail.example.test', port: 587, secure: false, maxConnections: 5 });
     expect(() => parseCredentials('resend', {})).toThrow(ZodError);
     expect(() => parseCredentials('smtp', { host: 'x', port: 'twenty-five' })).toThrow(ZodError);
     expect(() => parseCredentials('log', { apiKey: 'x' })).toThrow(ZodError);

@@ -1,3 +1,4 @@
+import { convert as htmlToText } from 'html-to-text';
 import { describe, expect, it } from 'vitest';
 import {
   compileTemplate,
@@ -98,6 +99,26 @@ describe('template rendering', () => {
       { contact: ada, unsubscribeUrl: 'https://example.test/u/1' },
     );
     expect(rendered.text).toBe('HELLO ADA\n\nYour plan: pro & more.\n\nUnsubscribe [https://example.test/u/1]');
+  });
+
+  it('derives the text part once per template: the same text as converting each rendered HTML', () => {
+    const source = {
+      subject: 's',
+      html: '<h1>News for {{ firstName | default: "you" }}</h1><p>Read <a href="https://example.test/blog?for={{ email | url_encode }}">the story</a> &amp; more, {{ firstName }}.</p><p><a href="{{ unsubscribeUrl }}">{{ unsubscribeUrl }}</a></p>',
+    };
+    const compiled = compileTemplate(source);
+    expect(compiled.derivedText).not.toBeNull();
+    for (const contact of [ada, { email: 'b@example.test', firstName: '' }, { email: 'z@example.test', firstName: 'Zoë & <Co>' }]) {
+      const rendered = renderEmail(compiled, { contact, unsubscribeUrl: 'https://example.test/u/1' });
+      expect(rendered.text).toBe(htmlToText(rendered.html, { wordwrap: 100, selectors: [{ selector: 'a', options: { hideLinkHrefIfSameAsText: true } }, { selector: 'img', format: 'skip' }] }));
+    }
+  });
+
+  it('converts each rendered HTML when Liquid could make markup or delimiters there', () => {
+    expect(compileTemplate({ subject: 's', html: '<p>{{ bio | raw }}</p>' }).derivedText).toBeNull();
+    expect(compileTemplate({ subject: 's', html: '<p>{% if a<b %}x{% endif %}</p>' }).derivedText).toBeNull();
+    const literal = renderEmail({ subject: 's', html: '<p>&#123;&#123; firstName }} is {{ firstName }}</p>' }, { contact: ada });
+    expect(literal.text).toBe('{{ firstName }} is Ada');
   });
 
   it('renders the template text part without HTML escaping when it has one', () => {

@@ -104,6 +104,39 @@ describe('SMTP adapter: delivery', () => {
     expect(outcomes).toEqual(messages.map((msg) => ({ kind: 'sent', providerMessageId: messageIdFor(msg.idempotencyKey, msg.from.email) })));
     expect(new Set(s.messages.map((mail) => mail.envelope.rcptTo[0]))).toEqual(new Set(messages.map((msg) => msg.to)));
   });
+
+  it('keeps its pooled connections across batches: never more than the pool size', async () => {
+    const s = await sink();
+    const m = mailer(s, { maxConnections: 2 });
+    for (let batch = 0; batch < 3; batch++) {
+      await m.sendBatch(Array.from({ length: 80 }, (_, i) => email(batch * 100 + i)));
+    }
+
+    expect(s.messages).toHaveLength(240);
+    // nodemailer's own default would have opened a new connection every 100 messages.
+    expect(s.connections()).toBeLessThanOrEqual(2);
+  });
+
+  it('encodes non-ASCII names, subjects and bodies, and long lines, so a mail client reads them back exactly', async () => {
+    const s = await sink();
+    const longLine = `<p>${'x'.repeat(1200)}</p>`;
+    await mailer(s).send(
+      email(1, {
+        from: { email: 'hello@example.test', name: 'Zoë at Café Ünïcode' },
+        subject: 'Des nouvelles pour Zoë — numéro 1 ✉️ with a subject long enough to be folded over several lines',
+        html: `<p>Grüße, Zoë</p>\n${longLine}\n<p>.leading dot</p>`,
+        text: 'Grüße, Zoë\n.leading dot\nend',
+      }),
+    );
+
+    const mail = s.messages[0]!;
+    expect(mail.parsed.from?.value).toEqual([{ address: 'hello@example.test', name: 'Zoë at Café Ünïcode' }]);
+    expect(mail.parsed.subject).toBe('Des nouvelles pour Zoë — numéro 1 ✉️ with a subject long enough to be folded over several lines');
+    expect(mail.parsed.html).toBe(`<p>Grüße, Zoë</p>\n${longLine}\n<p>.leading dot</p>`);
+    expect(mail.parsed.text?.replace(/\r\n/g, '\n').trim()).toBe('Grüße, Zoë\n.leading dot\nend');
+    // No line of the message is longer than SMTP allows.
+    expect(mail.raw.split('\r\n').every((line) => line.length <= 998)).toBe(true);
+  });
 });
 
 describe('SMTP adapter: error mapping', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CAMPAIGN_MAX_BATCH_SIZE } from '../../mail/providers.js';
 import { conflict, dataOf, ErrorResponse, idempotencyKeyHeader, notFound, ok, pageOf, registerApiPath } from '../openapi.js';
 import { IdParams, idParam, PaginationQuery, siteIdField } from '../validation.js';
 import { EmailSchema } from './contacts.schema.js';
@@ -37,7 +38,16 @@ const fields = {
     .datetime({ offset: true, error: 'scheduledAt must be an ISO-8601 date-time, e.g. 2026-03-10T09:00:00Z' })
     .nullish()
     .meta({ description: 'Creating or patching with a time schedules the campaign; a time in the past sends now.', example: '2026-03-10T09:00:00Z' }),
-  batchSize: z.int().min(1).max(1000).optional().meta({ description: 'Recipients per batch (at most 100 for Resend, its batch limit).', example: 100 }),
+  batchSize: z
+    .int()
+    .min(1)
+    .max(CAMPAIGN_MAX_BATCH_SIZE)
+    .optional()
+    .meta({
+      description:
+        'Recipients per batch: one Temporal activity and, for Resend, one batch call (at most 100). Default: the provider’s batch limit for a batch API (100 for Resend and log), 1000 for SMTP, whose batches go out over pooled connections; changing the sending config without a batchSize takes the new provider’s default.',
+      example: 100,
+    }),
   maxPerSecond: z.int().min(1).max(100_000).nullish().meta({ description: 'The campaign’s own throttle, on top of the sending config’s.' }),
 };
 
