@@ -59,6 +59,12 @@ const ASKS: Ask[] = [
     bench: 'engine-cost',
     keys: ['*.events_per_email', '*.workflow_tasks_per_email', '*.activity_tasks_per_email', '*.cpu_ms_per_email.total'],
   },
+  {
+    issue: 18,
+    ask: 'listmonk (defaults and tuned) and Tidings on one local SMTP sink: emails/s, time to first email, CPU per 1,000 emails of every process (the full table is in the #18 section below)',
+    bench: 'listmonk',
+    keys: ['sink_ceiling_per_s', '*.emails_per_s', '*.first_email_ms', '*.cpu_ms_per_1000'],
+  },
 ];
 
 /** Which issue a bench's other figures (those no ask names) belong to. */
@@ -74,12 +80,14 @@ const BENCH_ISSUE: Record<string, number> = {
   load: 7,
   'engine-cost': 12,
   'engine-cost-before': 12,
+  listmonk: 18,
 };
 
 /** Benches whose other figures are shown in a section of their own rather than in the main table. */
 const SECTIONS: Record<string, (r: BenchResult) => string[]> = {
   'engine-cost': (r) => engineCostSection(r, 'now'),
   'engine-cost-before': (r) => engineCostSection(r, 'before the engine work'),
+  listmonk: listmonkSection,
 };
 
 function formatValue(value: number): string {
@@ -455,6 +463,83 @@ function engineCostSection(r: BenchResult, when: string): string[] {
     '### PostgreSQL statements per email (the most frequent)',
     '',
     ...table('statement', columns, statements.map((q) => row(`\`${short(q).replace(/`/g, "'")}\``, (p) => p.postgres.topStatements.find((s) => s.query === q)?.callsPerEmail))),
+  ];
+}
+
+/** The parts of bench/results/listmonk.json the section reads (written by bench/listmonk.ts). */
+interface ListmonkRow {
+  system: string;
+  settings: string;
+  recipients: number;
+  emailsPerSecond: number;
+  emailsPerSecondFirstToLast: number;
+  firstEmailMs: number;
+  cpuMsPer1000: number;
+  cpuMsPer1000ByProcess: Record<string, number>;
+  peakRssMbByProcess: Record<string, number>;
+  appPeakRssMb: number;
+  postgresPeakRssMb: number;
+  postgresProcesses: number;
+  sink: { messages: number; connections: number; maxOpenConnections: number; uniqueRecipients: number; uniqueMessageIds: number };
+  exactlyOnce: boolean;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd: number[];
+}
+
+interface ListmonkParameters {
+  listmonk: { version: string } | string;
+  sinkCeiling: { connections: number; messagesPerSecond: number; messagesPerSecondOnOneCore: number; sinkCpuPercentOfOneCore: number };
+}
+
+/** Issue 18's comparison: one row per system and settings, then CPU and memory by process. */
+function listmonkSection(r: BenchResult): string[] {
+  const rows = (r.details as { rows?: ListmonkRow[] } | undefined)?.rows;
+  if (!rows?.length) return [];
+  const p = r.parameters as unknown as ListmonkParameters;
+  const m = r.machine;
+  const n = (v: number) => formatValue(v);
+  const version = typeof p.listmonk === 'string' ? p.listmonk : `listmonk ${p.listmonk.version}`;
+  const c = p.sinkCeiling;
+  return [
+    '## #18 listmonk and Tidings on one SMTP sink',
+    '',
+    `From \`${r.command}\` on ${r.date.slice(0, 10)} ${r.date.slice(11, 16)} UTC (${m.cpuCount} × ${shortCpu(m.cpuModel)}, ${m.memoryGb} GB, Node ${m.node}, commit ${m.commit ?? '?'}; ${version}).`,
+    'One system at a time, each on a fresh embedded PostgreSQL of its own with fsync on, both sending the same',
+    '~2 KB HTML with a first-name tag, three tracked links and an open pixel to an SMTP sink in its own process',
+    `on loopback, whose ceiling was ${n(c.messagesPerSecond)} messages/s from ${c.connections} raw SMTP clients (the sink at ${c.sinkCpuPercentOfOneCore}% of one core;`,
+    `${n(c.messagesPerSecondOnOneCore)} messages/s with a core of its own). The audience was loaded beforehand, not timed. The clock starts`,
+    'when the campaign is started: for listmonk its status set to running, as its Start button does (its scanner',
+    'looks every 5 s, hence the first email’s wait); for Tidings `POST /campaigns` with `scheduledAt` now (the',
+    'audience freeze included). CPU is utime + stime from /proc of every process of the system, from that start to',
+    'the last message at the sink. Peak RSS (app) is VmHWM of listmonk, or of the API, worker and Temporal dev server',
+    'summed; PostgreSQL’s is summed over its processes, so its shared buffers count once per process. Delivered /',
+    'unique is messages / distinct RCPT addresses / distinct Message-IDs at the sink. The machine is shared with',
+    'other work: the load average (1 min) at each row’s start and end says how much.',
+    '',
+    '| system | settings | recipients | emails/s (start → last) | emails/s (first → last) | first email (ms) | CPU ms / 1,000 emails | SMTP connections | peak RSS, app (MB) | peak RSS, PostgreSQL (MB) | delivered / unique | load |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    ...rows.map(
+      (row) =>
+        `| ${row.system} | ${cell(row.settings)} | ${n(row.recipients)} | ${n(row.emailsPerSecond)} | ${n(row.emailsPerSecondFirstToLast)} | ${n(row.firstEmailMs)} | ${n(row.cpuMsPer1000)} | ${n(row.sink.connections)} | ${n(Math.round(row.appPeakRssMb))} | ${n(Math.round(row.postgresPeakRssMb))} | ${n(row.sink.messages)} / ${n(row.sink.uniqueRecipients)} / ${n(row.sink.uniqueMessageIds)}${row.exactlyOnce ? '' : ' (not exactly once)'} | ${row.loadAverageAtStart[0]} → ${row.loadAverageAtEnd[0]} |`,
+    ),
+    '',
+    'How the columns come about: listmonk’s campaign queue holds concurrency × message rate × 2 rendered messages,',
+    'and one goroutine renders ahead of the SMTP workers, so with a rate high enough not to throttle the whole',
+    'campaign can sit rendered in memory (the tuned row’s peak RSS). Tidings sends SMTP through nodemailer’s pool,',
+    'which closes a connection after 100 messages (its `maxMessages` default): about one new connection per 100',
+    'emails. emails/s from start includes listmonk’s wait for its scanner; first → last leaves it out.',
+    '',
+    '### CPU ms per 1,000 emails and peak RSS, by process',
+    '',
+    '| system | process | CPU ms / 1,000 emails | peak RSS (MB) |',
+    '| --- | --- | ---: | ---: |',
+    ...rows.flatMap((row) =>
+      Object.keys(row.cpuMsPer1000ByProcess).map(
+        (proc) =>
+          // listmonk's settings start with their name (`default: …`, `tuned: …`); Tidings has one row.
+          `| ${row.system}${row.settings.includes(':') ? ` ${cell(row.settings.split(':')[0]!)}` : ''} | ${proc}${proc === 'PostgreSQL' ? ` (${row.postgresProcesses} processes)` : ''} | ${n(row.cpuMsPer1000ByProcess[proc]!)} | ${n(row.peakRssMbByProcess[proc]!)} |`,
+      ),
+    ),
   ];
 }
 

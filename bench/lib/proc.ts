@@ -3,6 +3,13 @@ import { readdir, readFile } from 'node:fs/promises';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Milliseconds on the system's monotonic clock (CLOCK_MONOTONIC, as process.hrtime reads it): one
+ * clock for every process on the machine, so times taken in a child (the SMTP sink) and in the bench
+ * can be subtracted, which performance.now() (per-process origin) does not allow.
+ */
+export const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
+
 /** Whether a process with this pid exists. */
 export function isAlive(pid: number): boolean {
   try {

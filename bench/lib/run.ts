@@ -15,14 +15,27 @@ export function onCleanup(name: string, fn: () => Promise<void>): () => void {
   };
 }
 
-async function runCleanups(): Promise<void> {
-  while (cleanups.length) {
+async function runCleanups(downTo = 0): Promise<void> {
+  while (cleanups.length > downTo) {
     const { name, fn } = cleanups.pop()!;
     try {
       await fn();
     } catch (err) {
       console.error(`cleanup "${name}" failed: ${(err as Error).message}`);
     }
+  }
+}
+
+/**
+ * Runs `fn`, then undoes what was registered with onCleanup meanwhile (in reverse order), however it
+ * ends: for a phase whose processes must be gone before the next phase starts.
+ */
+export async function withCleanupScope<T>(fn: () => Promise<T>): Promise<T> {
+  const depth = cleanups.length;
+  try {
+    return await fn();
+  } finally {
+    await runCleanups(depth);
   }
 }
 
