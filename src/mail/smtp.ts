@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import {
   errorMessage,
   sha256Hex,
@@ -10,6 +9,7 @@ import {
 } from './mailer.js';
 import { mapLimit } from '../concurrency.js';
 import { buildMime } from './mime.js';
+import { createSmtpPool } from './smtp-pool.js';
 
 export interface SmtpMailerOptions {
   host: string;
@@ -40,34 +40,28 @@ export function messageIdFor(idempotencyKey: string, fromEmail: string): string 
   return `<${sha256Hex(idempotencyKey).slice(0, 40)}@${domain}>`;
 }
 
-/** A Mailer over any SMTP server through a pooled nodemailer transport. */
+/** A Mailer over any SMTP server through a pool of kept connections (src/mail/smtp-pool.ts). */
 export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 60_000;
   const maxConnections = options.maxConnections ?? 5;
-  const transporter = nodemailer.createTransport({
-    pool: true,
+  const pool = createSmtpPool({
     host: options.host,
     port: options.port,
     secure: options.secure,
     ...(options.user ? { auth: { user: options.user, pass: options.pass ?? '' } } : {}),
-    maxConnections,
-    // nodemailer's pool closes a connection after 100 messages by default: a campaign to 100,000 then
-    // opens a thousand. A connection stays until the server or an error ends it, or it idles out.
-    maxMessages: Infinity,
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs * 2,
+    size: maxConnections,
+    timeoutMs,
   });
 
   async function send(message: OutgoingEmail): Promise<SendOutcome> {
     try {
       const mail = toMail(message);
-      const info = await transporter.sendMail(mail);
+      const info = await pool.send(mail.envelope, mail.raw);
       // Mail to cc/bcc may go through while the primary recipient is refused; the send is about `to`.
-      const rejectedTo = info.rejected.some((r) => addressOf(r).toLowerCase() === message.to.toLowerCase());
-      if (rejectedTo) {
-        const reason = info.rejectedErrors?.find((e) => e.recipient?.toLowerCase() === message.to.toLowerCase());
+      const to = message.to.toLowerCase();
+      if (info.rejected.some((r) => r.toLowerCase() === to)) {
+        const reason = info.rejectedErrors.find((e) => e.recipient?.toLowerCase() === to);
         return { kind: 'invalid_recipient', message: reason?.response ?? `${message.to} was rejected` };
       }
       return { kind: 'sent', providerMessageId: mail.messageId };
@@ -95,7 +89,7 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
 
     async verify(): Promise<VerifyResult> {
       try {
-        await transporter.verify();
+        await pool.verify();
         return { ok: true, message: `Connected to ${options.host}:${options.port}${options.user ? ' and logged in' : ''}` };
       } catch (err) {
         const outcome = classifySmtpError(err, defaultRetryAfterMs);
@@ -105,15 +99,12 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
     },
 
     async close() {
-      transporter.close();
+      pool.close();
     },
   };
 }
 
-/**
- * The message as nodemailer sends it: the envelope and the finished bytes (src/mail/mime.ts), so the
- * pool writes each message at once instead of composing and streaming it.
- */
+/** The envelope and the finished bytes of a message (src/mail/mime.ts), its Message-ID from the key. */
 function toMail(message: OutgoingEmail) {
   const headers: Record<string, string> = { ...message.headers, [IDEMPOTENCY_HEADER]: message.idempotencyKey };
   if (message.tags?.length) headers['X-Tidings-Tags'] = message.tags.map((t) => `${t.name}=${t.value}`).join(', ');
@@ -123,12 +114,6 @@ function toMail(message: OutgoingEmail) {
     raw: buildMime(message, { messageId, date: new Date(), headers }),
     messageId,
   };
-}
-
-function addressOf(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && 'address' in value) return String(value.address);
-  return '';
 }
 
 interface SmtpErrorShape {

@@ -117,6 +117,43 @@ describe('SMTP adapter: delivery', () => {
     expect(s.connections()).toBeLessThanOrEqual(2);
   });
 
+  it('replaces a pooled connection the server closed while it was idle, without losing the next message', async () => {
+    // A server that hangs up a little after each message, as real ones do after their idle timeout.
+    let connections = 0;
+    let delivered = 0;
+    const server = createServer((socket) => {
+      connections += 1;
+      let inData = false;
+      socket.write('220 test ESMTP\r\n');
+      socket.on('data', (chunk) => {
+        for (const line of chunk.toString('latin1').split('\r\n')) {
+          if (inData) {
+            if (line === '.') {
+              inData = false;
+              delivered += 1;
+              socket.write('250 queued\r\n');
+              setTimeout(() => socket.end('421 idle timeout\r\n'), 20);
+            }
+          } else if (/^EHLO/i.test(line)) socket.write('250-test\r\n250 8BITMIME\r\n');
+          else if (/^DATA/i.test(line)) {
+            inData = true;
+            socket.write('354 go\r\n');
+          } else if (line) socket.write('250 ok\r\n');
+        }
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const m = mailer({ host: '127.0.0.1', port: (server.address() as AddressInfo).port }, { maxConnections: 1 });
+
+    expect(await m.send(email(1))).toMatchObject({ kind: 'sent' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await m.send(email(2))).toMatchObject({ kind: 'sent' });
+    expect(delivered).toBe(2);
+    expect(connections).toBe(2);
+  });
+
   it('encodes non-ASCII names, subjects and bodies, and long lines, so a mail client reads them back exactly', async () => {
     const s = await sink();
     const longLine = `<p>${'x'.repeat(1200)}</p>`;
