@@ -34,7 +34,6 @@ import { composeSendContent } from '../src/mail/compose.js';
 import type { Mailers } from '../src/mail/from-config.js';
 import type { Links } from '../src/mail/links.js';
 import { describeOutcome, type OutgoingEmail, type SendOutcome } from '../src/mail/mailer.js';
-import { listProviders } from '../src/mail/providers.js';
 import { compileTemplate, type TemplateContact, type TemplateSource } from '../src/mail/render.js';
 import type { Logger } from '../src/logger.js';
 import { createMailerResolver, outgoingEmail } from './mailer.js';
@@ -116,11 +115,12 @@ function summary(row: CampaignRow): CampaignSummary {
   };
 }
 
-/** Recipients per batch: the campaign's batch size, at most one provider batch call, at most one second of the throttle. */
-function batchSizeFor(campaign: CampaignRow, provider: string, configMaxPerSecond: number | null): number {
-  const capabilities = listProviders().find((p) => p.name === provider)?.capabilities;
+/**
+ * Recipients per batch: the campaign's batch size, at most one second of the throttle. A batch API
+ * splits a batch into calls of its own limit (src/mail/mailer.ts, sendBatch).
+ */
+function batchSizeFor(campaign: CampaignRow, configMaxPerSecond: number | null): number {
   let size = campaign.batchSize;
-  if (capabilities?.batch) size = Math.min(size, capabilities.maxBatchSize);
   if (campaign.maxPerSecond) size = Math.min(size, campaign.maxPerSecond);
   if (configMaxPerSecond) size = Math.min(size, configMaxPerSecond);
   return Math.max(1, size);
@@ -243,7 +243,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
     if (campaign.status !== 'sending') return { status: campaign.status, ranges: [], concurrency: CAMPAIGN_CONCURRENCY, minBatchMs: 0 };
     const config = await getSendingConfig(db, campaign.siteId, campaign.sendingConfigId);
     if (!config) throw permanent(DELIVERY_FAILURES.configNotFound, `Sending config ${campaign.sendingConfigId} does not exist`);
-    const size = batchSizeFor(campaign, config.provider, config.maxPerSecond);
+    const size = batchSizeFor(campaign, config.maxPerSecond);
     const concurrency = CAMPAIGN_CONCURRENCY;
     const ids = await pendingRecipientIds(db, campaign.id, input.afterId, size * concurrency * PLANNED_WINDOWS);
     const ranges: BatchRange[] = [];

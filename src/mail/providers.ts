@@ -45,19 +45,12 @@ const descriptions: Record<ProviderName, { capabilities: MailerCapabilities; des
   log: { capabilities: logCapabilities, description: 'Sends nothing; records the rendered message in the send log' },
 };
 
-/** The most recipients one campaign batch (one activity) takes, whatever the provider. */
-export const CAMPAIGN_MAX_BATCH_SIZE = 1000;
-
 /**
- * A new campaign's batch size when none is given: one provider call for a batch API (Resend: 100);
- * otherwise the largest batch, since each batch is a Temporal activity whose overhead (a round trip,
- * history events, a transaction) is then shared by the most recipients. SMTP sends a batch over the
- * config's pooled connections either way.
+ * Recipients per campaign batch, at most and by default. A batch is one Temporal activity, whose
+ * overhead (a round trip, history events, a transaction) is shared by every recipient in it; a batch
+ * API takes it in calls of its own limit (Resend: 100), SMTP over the config's pooled connections.
  */
-export function defaultCampaignBatchSize(provider: ProviderName): number {
-  const { capabilities } = descriptions[provider];
-  return capabilities.batch ? Math.min(capabilities.maxBatchSize, CAMPAIGN_MAX_BATCH_SIZE) : CAMPAIGN_MAX_BATCH_SIZE;
-}
+export const CAMPAIGN_MAX_BATCH_SIZE = 1000;
 
 export interface CredentialField {
   name: string;

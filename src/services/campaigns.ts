@@ -22,8 +22,7 @@ import { idsOfSite } from '../db/repositories/sites.js';
 import { campaignSegmentSql } from '../db/segments.js';
 import { queueTransactionalSend, type QueuedSend } from './transactional.js';
 import { workflowIds } from '../domain/ids.js';
-import { defaultCampaignBatchSize } from '../mail/providers.js';
-import { RESEND_MAX_BATCH } from '../mail/resend.js';
+import { CAMPAIGN_MAX_BATCH_SIZE } from '../mail/providers.js';
 import { TASK_QUEUES } from '../temporal/task-queues.js';
 import type { campaignWorkflow } from '../../workflows/campaign.js';
 import {
@@ -100,16 +99,6 @@ async function assertIdsOfSite(db: DbOrTx, siteId: number, table: 'tags' | 'segm
   }
 }
 
-async function mustGetSendingConfig(db: DbOrTx, siteId: number, id: number) {
-  const config = await getSendingConfig(db, siteId, id);
-  if (!config) {
-    throw new AppError('sending_config_not_found', 'not_found', `Sending config ${id} not found`, [
-      { path: 'sendingConfigId', message: 'no sending config with this id in this site' },
-    ]);
-  }
-  return config;
-}
-
 /** Checks that everything a campaign names belongs to the site and that its content parses. */
 async function validateRefs(db: DbOrTx, siteId: number, c: NewCampaign): Promise<void> {
   const audience = c.audience;
@@ -119,9 +108,10 @@ async function validateRefs(db: DbOrTx, siteId: number, c: NewCampaign): Promise
       { path: 'audience', message: 'give listId, tagId, segmentId or audience.{listIds, tagIds, segmentIds}' },
     ]);
   }
-  const config = await mustGetSendingConfig(db, siteId, c.sendingConfigId);
-  if (config.provider === 'resend' && (c.batchSize ?? 100) > RESEND_MAX_BATCH) {
-    throw AppError.validation('batchSize is too large for Resend', [{ path: 'batchSize', message: `Resend accepts at most ${RESEND_MAX_BATCH} emails per batch call` }]);
+  if (!(await getSendingConfig(db, siteId, c.sendingConfigId))) {
+    throw new AppError('sending_config_not_found', 'not_found', `Sending config ${c.sendingConfigId} not found`, [
+      { path: 'sendingConfigId', message: 'no sending config with this id in this site' },
+    ]);
   }
   await assertListsOfSite(db, siteId, [...(audience.listIds ?? []), ...(audience.excludeListIds ?? [])]);
   await assertIdsOfSite(db, siteId, 'tags', audience.tagIds, 'tag', 'audience.tagIds');
@@ -234,7 +224,7 @@ export async function createCampaign({ db, temporal }: CampaignsDeps, siteId: nu
     templateId: input.templateId ?? null,
     sendingConfigId: input.sendingConfigId,
     audience: audienceOf(input) ?? {},
-    batchSize: input.batchSize ?? defaultCampaignBatchSize((await mustGetSendingConfig(db, siteId, input.sendingConfigId)).provider),
+    batchSize: input.batchSize ?? CAMPAIGN_MAX_BATCH_SIZE,
     maxPerSecond: input.maxPerSecond ?? null,
     status: 'draft',
   };
@@ -256,10 +246,6 @@ export async function updateCampaign({ db, temporal }: CampaignsDeps, siteId: nu
   if (patch.templateId !== undefined) set.templateId = patch.templateId;
   if (patch.sendingConfigId !== undefined) set.sendingConfigId = patch.sendingConfigId;
   if (patch.batchSize !== undefined) set.batchSize = patch.batchSize;
-  else if (patch.sendingConfigId !== undefined && patch.sendingConfigId !== current.sendingConfigId) {
-    // The batch size was the old provider's default or a choice for it: the new one starts from its own.
-    set.batchSize = defaultCampaignBatchSize((await mustGetSendingConfig(db, siteId, patch.sendingConfigId)).provider);
-  }
   if (patch.maxPerSecond !== undefined) set.maxPerSecond = patch.maxPerSecond;
   const audience = audienceOf(patch);
   if (audience) set.audience = audience;

@@ -45,7 +45,7 @@ const fields = {
     .optional()
     .meta({
       description:
-        'Recipients per batch: one Temporal activity and, for Resend, one batch call (at most 100). Default: the provider’s batch limit for a batch API (100 for Resend and log), 1000 for SMTP, whose batches go out over pooled connections; changing the sending config without a batchSize takes the new provider’s default.',
+        'Recipients per batch, one Temporal activity (default and at most 1000). A batch API takes it in calls of its own limit (Resend: 100); SMTP sends it over the config’s pooled connections. A smaller batch spreads a campaign over more activities, each with its own overhead.',
       example: 100,
     }),
   maxPerSecond: z.int().min(1).max(100_000).nullish().meta({ description: 'The campaign’s own throttle, on top of the sending config’s.' }),

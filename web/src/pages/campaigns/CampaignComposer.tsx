@@ -65,7 +65,7 @@ export function CampaignComposer({ campaign }: { campaign?: Campaign }) {
     text: campaign && !campaign.templateId ? (campaign.text ?? '') : '',
   });
   const [audience, setAudience] = useState<Audience>(campaign?.audience ?? EMPTY_AUDIENCE);
-  // Blank on a new campaign: the server picks the provider's default (100 for Resend, 1000 for SMTP).
+  // Blank on a new campaign: the server's default (1000).
   const [batchSize, setBatchSize] = useState<number | string>(campaign?.batchSize ?? '');
   const [maxPerSecond, setMaxPerSecond] = useState<number | string>(campaign?.maxPerSecond ?? '');
   const [contactId, setContactId] = useState<number | null>(null);
@@ -206,7 +206,7 @@ export function CampaignComposer({ campaign }: { campaign?: Campaign }) {
         </Grid.Col>
       </Grid>
       <Group gap="sm" wrap="wrap">
-        <NumberInput label="Batch size" description="Recipients per batch; blank for the provider's default" placeholder="Automatic" min={1} max={1000} value={batchSize} onChange={setBatchSize} w={180} disabled={!canEdit} />
+        <NumberInput label="Batch size" description="Recipients per batch activity (default 1000)" placeholder="1000" min={1} max={1000} value={batchSize} onChange={setBatchSize} w={180} disabled={!canEdit} />
         <NumberInput label="Max per second (optional)" description="This campaign’s own throttle" min={1} value={maxPerSecond} onChange={setMaxPerSecond} w={220} disabled={!canEdit} />
       </Group>
       {save.error && templateErrors(save.error).length > 0 && <Alert color="red">The content does not parse; see the marked field.</Alert>}
