@@ -15,6 +15,7 @@ import {
 import {
   audienceCondition,
   freezeAudience,
+  freezeCampaignContent,
   getCampaignById,
   pendingRecipientIds,
   updateCampaignIf,
@@ -24,13 +25,14 @@ import {
 } from '../src/db/repositories/campaigns.js';
 import { reserveSendSlots } from '../src/db/repositories/rate-limit.js';
 import { getSendingConfig, type SendingConfigRow } from '../src/db/repositories/sending-configs.js';
-import { markSendsFailed, markSendsSent, recordSends, reserveSendIds, storedText, type BatchSend } from '../src/db/repositories/sends.js';
+import { markSendsFailed, markSendsSent, recordSends, reserveSendIds, type BatchSend } from '../src/db/repositories/sends.js';
 import { suppressedEmails } from '../src/db/repositories/suppressions.js';
 import { getTemplate } from '../src/db/repositories/templates.js';
 import { campaignSegmentSql } from '../src/db/segments.js';
 import { workflowIds } from '../src/domain/ids.js';
 import { DELIVERY_FAILURES } from '../src/domain/delivery.js';
-import { composeSendContent } from '../src/mail/compose.js';
+import { copyContextOf, rendersAlike, renderCampaignCopy, sendMessage } from '../src/mail/campaign-copy.js';
+import type { SendContent } from '../src/mail/compose.js';
 import type { Mailers } from '../src/mail/from-config.js';
 import type { Links } from '../src/mail/links.js';
 import { describeOutcome, type OutgoingEmail, type SendOutcome } from '../src/mail/mailer.js';
@@ -136,15 +138,26 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
   const log = logger.child({ component: 'campaign' });
   const mailerFor = createMailerResolver({ db, secretBox, mailers });
 
-  async function contentOf(campaign: CampaignRow): Promise<TemplateSource> {
+  /** The campaign's content now: its template's (the campaign's subject wins) or its own; null when it has none. */
+  async function currentContentOf(campaign: CampaignRow): Promise<TemplateSource | null> {
     if (campaign.templateId !== null) {
       const template = await getTemplate(db, campaign.siteId, campaign.templateId);
       if (template) return { subject: campaign.subject ?? template.subject, html: template.html, text: template.text };
     }
-    if (campaign.subject === null || campaign.html === null) {
-      throw permanent('CampaignContentMissing', `Campaign ${campaign.id} has no subject and html (its template was deleted?)`);
-    }
+    if (campaign.subject === null || campaign.html === null) return null;
     return { subject: campaign.subject, html: campaign.html, text: campaign.text };
+  }
+
+  /**
+   * What every copy of the campaign renders from: the content frozen with its audience. A campaign
+   * frozen without one (before contents were frozen, or while it had no content) takes its content
+   * now, once.
+   */
+  async function contentOf(campaign: CampaignRow): Promise<TemplateSource> {
+    if (campaign.frozenContent) return campaign.frozenContent;
+    const content = await currentContentOf(campaign);
+    if (!content) throw permanent('CampaignContentMissing', `Campaign ${campaign.id} has no subject and html (its template was deleted?)`);
+    return freezeCampaignContent(db, campaign.id, content);
   }
 
   /**
@@ -153,13 +166,16 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
    * suppressed since the freeze, failed when the template cannot render) and records a queued send
    * for the others. Once a recipient has a send row the decision is final, so a retried batch hands
    * the provider exactly the same messages in the same order (and the same batch idempotency key).
-   * Send ids are reserved before rendering, so the stored HTML already holds its unsubscribe link and
-   * tracking tokens (which name the send) and one insert records it final. When this attempt recorded
-   * every pending recipient's send itself, it answers the batch's messages too, built from exactly what
-   * it stored; otherwise (a retry, a concurrent attempt) the caller reads them back.
+   * Each row records the copy's context (contact fields, tracking switches), not its body: the message
+   * is rendered from it and the campaign's frozen content (renderCampaignCopy), here, on a retry and
+   * in the send log alike. Send ids are reserved before rendering, since the unsubscribe link and
+   * tracking tokens name the send. When this attempt recorded every pending recipient's send itself, it
+   * answers the batch's messages too; otherwise (a retry, a concurrent attempt) the caller rebuilds them
+   * from the rows.
    */
   async function prepare(
     campaign: CampaignRow,
+    content: TemplateSource,
     range: BatchRange,
     limit: number,
     config: SendingConfigRow,
@@ -172,7 +188,10 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
       if (rows.length < pending.length) batch = null;
       if (rows.length === 0) return;
       const suppressed = await suppressedEmails(tx, campaign.siteId, rows.map((r) => r.email));
-      const template = compileTemplate(await contentOf(campaign));
+      const template = compileTemplate(content);
+      // A template that reads the clock or picks at random would render another copy later: its rows keep their body.
+      const copies = rendersAlike(content);
+      const tracking = links ? { opens: config.trackOpens, clicks: config.trackClicks } : null;
       const outcomes: RecipientOutcome[] = [];
       const candidates: PendingRecipient[] = [];
       for (const r of rows) {
@@ -186,30 +205,32 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
       }
       // An id left unused (a render failure, or a retry that finds the row already there) is a gap, nothing more.
       const ids = await reserveSendIds(tx, candidates.length);
-      const toRecord: { recipientId: number; row: BatchSend }[] = [];
+      const toRecord: { recipientId: number; row: BatchSend; message: SendContent }[] = [];
       candidates.forEach((r, i) => {
         const sendId = ids[i]!;
         const { recipientId, attempt, contactId, status: _status, sendId: _none, ...fields } = r;
-        const sendLinks = links?.forSend({ siteId: campaign.siteId, contactId, sendId, trackOpens: config.trackOpens, trackClicks: config.trackClicks });
-        let content;
+        const context = copyContextOf(contactId, fields as TemplateContact, tracking);
+        let message;
         try {
-          content = composeSendContent(template, { contact: fields as TemplateContact }, sendLinks);
+          message = renderCampaignCopy(template, { id: sendId, siteId: campaign.siteId }, context, links);
         } catch (err) {
           outcomes.push({ recipientId, status: 'failed', error: `render failed: ${err instanceof Error ? err.message : String(err)}` });
           return;
         }
         toRecord.push({
           recipientId,
+          message,
           row: {
             id: sendId,
             siteId: campaign.siteId,
             kind: 'campaign',
             contactId,
             toEmail: r.email,
-            subject: storedText(content.subject),
-            html: storedText(content.html),
-            text: storedText(content.text),
-            headers: content.headers ?? null,
+            subject: message.subject,
+            html: copies ? null : message.html,
+            text: copies ? null : message.text,
+            copyContext: copies ? context : null,
+            headers: copies ? null : (message.headers ?? null),
             sendingConfigId: campaign.sendingConfigId,
             templateId: campaign.templateId,
             campaignId: campaign.id,
@@ -227,11 +248,11 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
       counts.skipped = settled.skipped;
       // Rows another attempt recorded first hold that attempt's content: only a read gives the same messages.
       batch = batch && toRecord.every((s) => recorded.get(s.row.idempotencyKey)!.created)
-        ? toRecord.map(({ recipientId, row }) => ({
-            recipientId,
-            sendId: row.id,
-            message: outgoingEmail({ ...row, cc: null, bcc: null, replyTo: null, headers: recorded.get(row.idempotencyKey)!.headers }, config),
-          }))
+        ? toRecord.map(({ recipientId, row, message }) => {
+            // A stored body's headers as stored (jsonb orders keys its own way), as a retry will read them.
+            const stored = copies ? message : { ...message, headers: recorded.get(row.idempotencyKey)!.headers ?? undefined };
+            return { recipientId, sendId: row.id, message: outgoingEmail({ ...row, cc: null, bcc: null, replyTo: null }, stored, config) };
+          })
         : null;
     });
     return { counts, batch };
@@ -274,8 +295,8 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
 
   return {
     /**
-     * Freezes the audience (see freezeAudience) and moves the campaign to `sending`; `startedAt` is the
-     * workflow's clock so a time-skipped test sees when the campaign really started.
+     * Freezes the audience and the content (see freezeAudience) and moves the campaign to `sending`;
+     * `startedAt` is the workflow's clock so a time-skipped test sees when the campaign really started.
      */
     async freezeCampaignAudience(input: { campaignId: number; startedAt: string }): Promise<FrozenAudience> {
       const frozen = await withHeartbeats(HEARTBEAT_EVERY_MS, () => freezeAudience(
@@ -283,11 +304,12 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
         input.campaignId,
         async (campaign) => {
           const audience = campaign.audience;
-          const [include, exclude] = await Promise.all([
+          const [include, exclude, content] = await Promise.all([
             Promise.all((audience.segmentIds ?? []).map((id) => campaignSegmentSql(db, campaign.siteId, id))),
             Promise.all((audience.excludeSegmentIds ?? []).map((id) => campaignSegmentSql(db, campaign.siteId, id))),
+            currentContentOf(campaign),
           ]);
-          return audienceCondition(audience, { include, exclude });
+          return { audience: audienceCondition(audience, { include, exclude }), content };
         },
         new Date(input.startedAt),
       ));
@@ -318,7 +340,8 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
 
         const { mailer, config } = await mailerFor(campaign.sendingConfigId);
         const limit = Math.max(1, input.uptoId - input.afterId);
-        const prepared = await prepare(campaign, input, limit, config);
+        const content = await contentOf(campaign);
+        const prepared = await prepare(campaign, content, input, limit, config);
         Object.assign(result, prepared.counts);
         // A template that cannot render for a contact counts as an attempt that failed.
         result.attempted = result.failed;
@@ -329,7 +352,12 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
         // answer instead of sending the others twice.
         const toSend =
           prepared.batch ??
-          (await pendingSendsInRange(db, campaign.id, input)).map(({ recipientId, send }) => ({ recipientId, sendId: send.id, message: outgoingEmail(send, config) }));
+          (await pendingSendsInRange(db, campaign.id, input)).map(({ recipientId, send }) => {
+            const message = sendMessage(send, content, links);
+            // The purge leaves the sends of a campaign still sending alone, so this is a bug, not a state.
+            if (!message) throw new Error(`Send ${send.id} of campaign ${campaign.id} has lost its message`);
+            return { recipientId, sendId: send.id, message: outgoingEmail(send, message, config) };
+          });
         const outcomes: RecipientOutcome[] = [];
         const sentSends: { id: number; providerMessageId: string }[] = [];
         const failedSends: { id: number; error: string }[] = [];

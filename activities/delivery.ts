@@ -6,6 +6,7 @@ import { reserveSendSlots } from '../src/db/repositories/rate-limit.js';
 import { getSendById, incrementSendAttempts, markSendFailed, markSendSent, markSendSuppressed, type SendRow } from '../src/db/repositories/sends.js';
 import { suppressedEmails } from '../src/db/repositories/suppressions.js';
 import { DELIVERY_FAILURES, type DeliveryResult } from '../src/domain/delivery.js';
+import { sendMessage } from '../src/mail/campaign-copy.js';
 import type { Mailers } from '../src/mail/from-config.js';
 import { describeOutcome } from '../src/mail/mailer.js';
 import type { Logger } from '../src/logger.js';
@@ -89,7 +90,10 @@ export function createDeliveryActivities({ db, secretBox, mailers, logger, clock
           if (waitMs > 0) await clock.sleep(waitMs);
         }
 
-        const outcome = await mailer.send(outgoingEmail(send, config));
+        // Transactional and sequence sends store their body, and the purge leaves queued sends alone.
+        const message = sendMessage(send, null, undefined);
+        if (!message) throw new Error(`Send ${send.id} is queued but has lost its message`);
+        const outcome = await mailer.send(outgoingEmail(send, message, config));
         switch (outcome.kind) {
           case 'sent': {
             const row = await markSendSent(db, send.id, outcome.providerMessageId);

@@ -4,6 +4,7 @@ import type { Db } from '../src/db/client.js';
 import { loadSendingConfigWithCredentials, type SendingConfigRow } from '../src/db/repositories/sending-configs.js';
 import type { SendRow } from '../src/db/repositories/sends.js';
 import { DELIVERY_FAILURES } from '../src/domain/delivery.js';
+import type { SendContent } from '../src/mail/compose.js';
 import type { Mailers } from '../src/mail/from-config.js';
 import type { Mailer, OutgoingEmail } from '../src/mail/mailer.js';
 import { permanent } from './support.js';
@@ -46,10 +47,12 @@ export function createMailerResolver({ db, secretBox, mailers }: MailerDeps) {
 
 export type MailerFor = ReturnType<typeof createMailerResolver>;
 
-/** The message a send row describes, from its sending config's sender. */
+/** The message of a send row: its addresses and idempotency key, and its content (see sendMessage). */
 export function outgoingEmail(
-  send: Pick<SendRow, 'toEmail' | 'cc' | 'bcc' | 'replyTo' | 'subject' | 'html' | 'text' | 'headers' | 'idempotencyKey'>,
-  config: Pick<SendingConfigRow, 'fromEmail' | 'fromName' | 'replyTo'>): OutgoingEmail {
+  send: Pick<SendRow, 'toEmail' | 'cc' | 'bcc' | 'replyTo' | 'idempotencyKey'>,
+  content: SendContent,
+  config: Pick<SendingConfigRow, 'fromEmail' | 'fromName' | 'replyTo'>,
+): OutgoingEmail {
   const replyTo = send.replyTo ?? config.replyTo;
   return {
     from: { email: config.fromEmail, name: config.fromName },
@@ -57,10 +60,10 @@ export function outgoingEmail(
     ...(send.cc?.length ? { cc: send.cc } : {}),
     ...(send.bcc?.length ? { bcc: send.bcc } : {}),
     ...(replyTo ? { replyTo } : {}),
-    subject: send.subject,
-    html: send.html,
-    text: send.text,
-    ...(send.headers && Object.keys(send.headers).length ? { headers: send.headers } : {}),
+    subject: content.subject,
+    html: content.html,
+    text: content.text,
+    ...(content.headers && Object.keys(content.headers).length ? { headers: content.headers } : {}),
     // The provider deduplicates on it: a retry after an unknown outcome (a worker killed between the
     // provider's answer and our write) replays the first acceptance instead of sending again.
     idempotencyKey: send.idempotencyKey,

@@ -43,6 +43,15 @@ export const configSchema = z.object({
   TIDINGS_SESSION_IDLE_HOURS: z.coerce.number().positive().max(24 * 365).default(12),
   /** Dashboard sessions end this many days after sign-in, however active (absolute). */
   TIDINGS_SESSION_MAX_DAYS: z.coerce.number().positive().max(365).default(7),
+  /**
+   * Days a send keeps its message body (rendered HTML and text, or a campaign copy's context); `0` or
+   * `off` keeps every body for ever. Subject, status and events stay either way.
+   */
+  TIDINGS_MESSAGE_RETENTION_DAYS: z
+    .union([z.literal('off').transform(() => 0), z.coerce.number().int().min(0).max(36_500)], {
+      error: 'must be a whole number of days (0 to 36500) or off',
+    })
+    .default(30),
   /** Which roles this process plays: `npm start` runs all; compose runs api and worker apart. */
   TIDINGS_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
 });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from './api/app.js';
 import { startAuthPurge } from './api/auth-purge.js';
 import { startIdempotencyPurge, startStrandedSendSweep } from './api/idempotency-purge.js';
+import { startMessageRetention } from './api/message-retention.js';
 
 export interface RunningApi {
   /** Base URL clients can use (`http://localhost:3000` when bound to all interfaces). */
@@ -56,7 +57,8 @@ export async function startApi(
   const stopIdempotencyPurge = startIdempotencyPurge(deps.db, deps.logger);
   const stopAuthPurge = startAuthPurge(deps.db, deps.config, deps.logger);
   const stopSweep = startStrandedSendSweep(deps, deps.logger);
-  const stopPurge = () => Promise.all([stopIdempotencyPurge(), stopAuthPurge(), stopSweep()]).then(() => {});
+  const stopRetention = startMessageRetention(deps.db, deps.config, deps.logger);
+  const stopPurge = () => Promise.all([stopIdempotencyPurge(), stopAuthPurge(), stopSweep(), stopRetention()]).then(() => {});
 
   let closing: Promise<void> | undefined;
   // A keep-alive socket that finishes its last response while we close would otherwise stay open

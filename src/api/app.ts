@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import { createSecretBox } from '../crypto/secret-box.js';
+import { createLinks } from '../mail/links.js';
 import type { AppDeps } from './deps.js';
 import { docsRouter } from './docs.js';
 import { errorHandler, notFoundHandler } from './errors.js';
@@ -42,9 +43,13 @@ function isJsonBody(req: { headers: { 'content-type'?: string } }): boolean {
  * error handler.
  */
 export function createApp(input: AppDeps): express.Express {
-  // The key is derived once per app, not per request (HKDF).
-  const secret = input.config.TIDINGS_SECRET;
-  const deps: AppDeps = input.secretBox || !secret ? input : { ...input, secretBox: createSecretBox(secret) };
+  // The keys are derived once per app, not per request (HKDF).
+  const { TIDINGS_SECRET: secret, PUBLIC_URL: publicUrl } = input.config;
+  const deps: AppDeps = {
+    ...input,
+    ...(!input.secretBox && secret ? { secretBox: createSecretBox(secret) } : {}),
+    ...(!input.links && secret && publicUrl ? { links: createLinks({ secret, publicUrl }) } : {}),
+  };
   const app = express();
   app.disable('x-powered-by');
 

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
+import type { Links } from '../mail/links.js';
 
 /** Everything the HTTP API needs; built by the composition root (src/server.ts, src/main.ts, tests). */
 export interface AppDeps {
@@ -15,6 +16,11 @@ export interface AppDeps {
    * absent, and without a secret only the routes that handle credentials fail (500, logged).
    */
   secretBox?: SecretBox;
+  /**
+   * Renders campaign copies for the send log and the click check (their unsubscribe and tracking links).
+   * Optional: createApp builds it from `config.TIDINGS_SECRET` and `PUBLIC_URL` when both are set.
+   */
+  links?: Links;
   /**
    * Transactional sends start their workflow eagerly: the server hands the first workflow task back in
    * its answer to this process's own worker instead of through the task queue. Only for a `temporal`

@@ -11,7 +11,7 @@ export const IDEMPOTENCY_PURGE_INTERVAL_MS = 60 * 60 * 1000;
  * Runs `task` now and then every `everyMs`, one run at a time; returns a stop function that waits for
  * a run in progress. Housekeeping never keeps the process alive on its own.
  */
-function runEvery(task: () => Promise<void>, everyMs: number): () => Promise<void> {
+export function runEvery(task: () => Promise<void>, everyMs: number): () => Promise<void> {
   let running: Promise<void> = Promise.resolve();
   const run = () => {
     running = running.then(task);

@@ -6,6 +6,7 @@ import {
   check,
   index,
   integer,
+  json,
   jsonb,
   pgEnum,
   pgTable,
@@ -16,6 +17,8 @@ import {
   uniqueIndex,
   varchar,
 } from 'drizzle-orm/pg-core';
+import type { CampaignCopyContext } from '../mail/campaign-copy.js';
+import type { TemplateSource } from '../mail/render.js';
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
@@ -397,6 +400,11 @@ export const sendStatus = pgEnum('send_status', [
 /**
  * The send log: one row per email of any kind. `idempotencyKey` is unique and derived from business
  * identity, and the same key goes to the provider, so a retried or duplicated send is a no-op.
+ *
+ * The message is stored in one of two ways. Most rows hold their rendered `html` and `text`. A campaign
+ * copy holds `copyContext` instead (the contact fields and tracking switches it was rendered with) and
+ * is rendered again from the campaign's frozen content whenever it is sent or shown
+ * (src/mail/campaign-copy.ts). The retention purge nulls both after TIDINGS_MESSAGE_RETENTION_DAYS.
  */
 export const sends = pgTable(
   'sends',
@@ -411,8 +419,13 @@ export const sends = pgTable(
     replyTo: text('reply_to'),
     headers: jsonb('headers').$type<Record<string, string>>(),
     subject: text('subject').notNull(),
-    html: text('html').notNull(),
-    text: text('text').notNull(),
+    html: text('html'),
+    text: text('text'),
+    /**
+     * json, not jsonb: kept as written, so the fields read back are the very object the copy was
+     * rendered from, key order included (a Liquid `for` over them would show another order).
+     */
+    copyContext: json('copy_context').$type<CampaignCopyContext>(),
     sendingConfigId: integer('sending_config_id')
       .notNull()
       .references(() => sendingConfigs.id, { onDelete: 'restrict' }),
@@ -437,6 +450,10 @@ export const sends = pgTable(
     index('sends_provider_message_idx').on(t.providerMessageId),
     index('sends_campaign_idx').on(t.campaignId),
     index('sends_sequence_idx').on(t.sequenceId),
+    // Only rows that still hold a body: the retention purge finds its next rows without walking the pruned ones.
+    index('sends_body_kept_idx')
+      .on(t.createdAt)
+      .where(sql`${t.html} is not null or ${t.copyContext} is not null`),
   ],
 );
 
@@ -742,6 +759,11 @@ export const campaigns = pgTable(
     html: text('html'),
     text: text('text'),
     templateId: integer('template_id').references(() => templates.id, { onDelete: 'set null' }),
+    /**
+     * The Liquid source every copy renders from, taken when the audience is frozen (its template's or
+     * its own), so editing or deleting the template later changes nothing sent or shown.
+     */
+    frozenContent: jsonb('frozen_content').$type<TemplateSource>(),
     sendingConfigId: integer('sending_config_id')
       .notNull()
       .references(() => sendingConfigs.id, { onDelete: 'restrict' }),

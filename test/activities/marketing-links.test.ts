@@ -10,6 +10,7 @@ import { sends } from '../../src/db/schema.js';
 import { createMailers, type Mailers } from '../../src/mail/from-config.js';
 import { createLinks } from '../../src/mail/links.js';
 import { createLogger } from '../../src/logger.js';
+import { loadSendMessage } from '../../src/services/send-message.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { startFakeResend, type FakeResend } from '../helpers/fake-resend.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
@@ -45,8 +46,16 @@ afterAll(async () => {
   await testDb?.close();
 });
 
-/** Checks that a stored send names itself in every link and carries the one-click headers. */
-function expectSelfNamed(send: typeof sends.$inferSelect) {
+type Send = typeof sends.$inferSelect;
+
+/** A send with its message as the send log shows it (a campaign copy rendered again). */
+async function withMessage(send: Send) {
+  const message = await loadSendMessage(testDb.db, send, links);
+  return { ...send, html: message!.html, headers: message!.headers ?? null };
+}
+
+/** Checks that a send's message names the send in every link and carries the one-click headers. */
+function expectSelfNamed(send: Send & { html: string }) {
   const unsubscribe = /href="https:\/\/links\.example\.test\/u\/([^"]+)"/.exec(send.html)![1]!;
   expect(links.verifyUnsubscribe(unsubscribe)).toEqual({ siteId, contactId: send.contactId, sendId: send.id });
   const click = /href="https:\/\/links\.example\.test\/t\/c\/([^"]+)"/.exec(send.html)![1]!;
@@ -60,7 +69,7 @@ function expectSelfNamed(send: typeof sends.$inferSelect) {
 }
 
 describe('links in campaign and sequence sends', () => {
-  it('renders each campaign email with its own send id, and a batch retried after a provider outage resends the stored emails unchanged', async () => {
+  it('renders each campaign email with its own send id, and a batch retried after a provider outage resends the same emails', async () => {
     const { listId } = await seedList(testDb.db, siteId, 3, 'campaign-links');
     const campaign = await insertCampaign(testDb.db, {
       siteId,
@@ -79,15 +88,21 @@ describe('links in campaign and sequence sends', () => {
 
     resend.failNext(1, { status: 500 });
     await expect(activities.sendCampaignBatch(range)).rejects.toThrow();
-    const first = await testDb.db.select().from(sends).where(eq(sends.campaignId, campaign.id)).orderBy(sends.id);
-    expect(first).toHaveLength(3);
+    const recorded = await testDb.db.select().from(sends).where(eq(sends.campaignId, campaign.id)).orderBy(sends.id);
+    expect(recorded).toHaveLength(3);
+    // Each row keeps what its copy differs by, not the copy.
+    expect(recorded.map((s) => [s.html, s.text, s.headers])).toEqual(recorded.map(() => [null, null, null]));
+    const first = await Promise.all(recorded.map(withMessage));
     first.forEach(expectSelfNamed);
+    const batchBodies = () => resend.requests.filter((r) => r.path === '/emails/batch').map((r) => r.body);
+    expect(batchBodies()).toHaveLength(1);
 
     const result = await activities.sendCampaignBatch(range);
     expect(result.sent).toBe(3);
-    const after = await testDb.db.select().from(sends).where(eq(sends.campaignId, campaign.id)).orderBy(sends.id);
-    expect(after.map((s) => [s.id, s.html])).toEqual(first.map((s) => [s.id, s.html]));
-    // What the provider got: each stored email as recorded, headers included.
+    // The retry hands the provider the very same batch (its idempotency key covers the payload).
+    const [failed, retried] = batchBodies();
+    expect(retried).toEqual(failed);
+    // What the provider got: each email as the send log shows it, headers included.
     expect(resend.emails).toHaveLength(3);
     for (const send of first) {
       const email = resend.emails.find((e) => [e.payload.to].flat()[0] === send.toEmail)!;
@@ -106,7 +121,7 @@ describe('links in campaign and sequence sends', () => {
     await expect(activities.sendSequenceStep(input)).rejects.toThrow();
     const [first] = await testDb.db.select().from(sends).where(eq(sends.workflowId, input.workflowId));
     expect(first).toMatchObject({ status: 'queued', kind: 'sequence' });
-    expectSelfNamed(first!);
+    expectSelfNamed(await withMessage(first!));
 
     const result = await activities.sendSequenceStep(input);
     expect(result).toMatchObject({ outcome: 'sent', sendId: first!.id });
@@ -142,12 +157,12 @@ describe('links in campaign and sequence sends', () => {
       const plan = await activities.planCampaignBatches({ campaignId: campaign.id, afterId: 0 });
       expect((await activities.sendCampaignBatch({ campaignId: campaign.id, ...plan.ranges[0]! })).sent).toBe(1);
 
-      const [send] = await testDb.db.select().from(sends).where(eq(sends.campaignId, campaign.id));
+      const send = await withMessage((await testDb.db.select().from(sends).where(eq(sends.campaignId, campaign.id)))[0]!);
       expect(sink.messages).toHaveLength(1);
       const mail = sink.messages[0]!;
       // mailparser turns List-* headers into objects: read them as they came over the wire (unfolded).
       const raw = mail.raw.replace(/\r?\n[ \t]+/g, ' ');
-      expect(/^List-Unsubscribe: (.+)$/im.exec(raw)?.[1]?.replace(/\s+/g, '')).toBe(send!.headers!['List-Unsubscribe']);
+      expect(/^List-Unsubscribe: (.+)$/im.exec(raw)?.[1]?.replace(/\s+/g, '')).toBe(send.headers!['List-Unsubscribe']);
       expect(/^List-Unsubscribe-Post: (.+)$/im.exec(raw)?.[1]?.trim()).toBe('List-Unsubscribe=One-Click');
       expect(mail.parsed.html).toContain(`${PUBLIC_URL}/t/c/`);
     } finally {

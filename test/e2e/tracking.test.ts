@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createApiKey } from '../../src/db/repositories/api-keys.js';
 import { createSite } from '../../src/db/repositories/sites.js';
+import { findFreePort } from '../../src/embedded/ports.js';
 import { createLogger } from '../../src/logger.js';
 import { startApi } from '../../src/server.js';
 import { httpClient } from '../api/support.js';
@@ -31,10 +32,16 @@ let configId: number;
 
 beforeAll(async () => {
   [env, testDb, resend] = await Promise.all([createDevServerEnv(), createTestDb(), startFakeResend()]);
-  // The API first: its URL is the PUBLIC_URL the worker writes into every email.
+  // The API's own URL is the PUBLIC_URL the worker writes into every email and the API renders copies with.
+  const port = await findFreePort();
   api = await startApi(
-    { db: testDb.db, temporal: env.client, config: loadConfig({ NODE_ENV: 'test', TIDINGS_SECRET: SECRET }), logger: createLogger('silent') },
-    { port: 0, host: '127.0.0.1' },
+    {
+      db: testDb.db,
+      temporal: env.client,
+      config: loadConfig({ NODE_ENV: 'test', TIDINGS_SECRET: SECRET, PUBLIC_URL: `http://127.0.0.1:${port}` }),
+      logger: createLogger('silent'),
+    },
+    { port, host: '127.0.0.1' },
   );
   workers = await startTestWorkers({ env, db: testDb.db, resendBaseUrl: resend.url, secret: SECRET, publicUrl: api.url });
   const site = await createSite(testDb.db, { name: 'Tracking e2e' });
@@ -179,5 +186,46 @@ describe('tracking and unsubscribe end to end (API + worker + Temporal dev serve
     expect(email.payload.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     const unsubscribeUrl = /^<(.+)>$/.exec(email.payload.headers?.['List-Unsubscribe'] ?? '')![1]!;
     expect(email.payload.html).toBe(HTML.replace('{{ firstName }}', 'Ada').replace('{{ unsubscribeUrl }}', unsubscribeUrl));
+  }, 120_000);
+
+  it('shows a campaign email in the send log byte for byte as the provider got it, after the contact, the template and the config changed', async () => {
+    const list = await call('POST', '/api/v1/lists', { body: { name: 'Autumn' } });
+    const created = await call('POST', '/api/v1/contacts', {
+      body: { email: 'lin@example.com', firstName: 'Lin', customFields: { plan: 'pro', seats: 3 } },
+    });
+    expect(created.status, created.text).toBe(201);
+    const contactId = created.body.data.id;
+    await call('POST', `/api/v1/lists/${list.body.data.id}/contacts`, { body: { contactIds: [contactId] } });
+    const template = await call('POST', '/api/v1/templates', {
+      body: {
+        name: 'Autumn',
+        subject: 'Autumn news for {{ firstName }}',
+        html: `<html><body><h1>Hi {{ firstName }} ({{ customFields.plan }}, {{ customFields.seats }} seats)</h1>{% for f in customFields %}<i>{{ f[0] }}</i>{% endfor %}<a href="${LINK}">Shop</a> &amp; more</body></html>`,
+      },
+    });
+    expect(template.status, template.text).toBe(201);
+    const campaign = await call('POST', '/api/v1/campaigns', {
+      body: { name: 'Autumn', templateId: template.body.data.id, listId: list.body.data.id, sendingConfigId: configId, scheduledAt: new Date().toISOString() },
+    });
+    expect(campaign.status, campaign.text).toBe(201);
+    const email = await until('the campaign email', async () => emailTo('lin@example.com'));
+    await until('the campaign to be sent', async () => (await call('GET', `/api/v1/campaigns/${campaign.body.data.id}`)).body.data.status === 'sent');
+
+    // Everything the copy was rendered from changes afterwards.
+    expect((await call('PATCH', `/api/v1/contacts/${contactId}`, { body: { firstName: 'Changed', customFields: { plan: 'free' } } })).status).toBe(200);
+    expect((await call('PATCH', `/api/v1/templates/${template.body.data.id}`, { body: { subject: 'Other', html: '<p>Other content</p>' } })).status).toBe(200);
+    expect((await call('PATCH', `/api/v1/sending-configs/${configId}`, { body: { trackOpens: false, trackClicks: false } })).status).toBe(200);
+
+    const listed = await call('GET', `/api/v1/sends?campaignId=${campaign.body.data.id}`);
+    const shown = (await call('GET', `/api/v1/sends/${listed.body.data[0].id}`)).body.data;
+    expect(shown).toMatchObject({ bodyPruned: false, subject: 'Autumn news for Lin' });
+    expect(shown.subject).toBe(email.payload.subject);
+    expect(shown.html).toBe(email.payload.html);
+    expect(shown.text).toBe(email.payload.text);
+    expect(shown.headers).toEqual(email.payload.headers);
+    expect(shown.html).toContain('Hi Lin (pro, 3 seats)');
+    // The click check reads the same copy: the email's link still leads where it did.
+    expect(await follow(expectMarketingEmail(email).link)).toBe(LINK);
+    await call('PATCH', `/api/v1/sending-configs/${configId}`, { body: { trackOpens: true, trackClicks: true } });
   }, 120_000);
 });

@@ -1,8 +1,10 @@
 import { Router, type Request, type Response } from 'express';
 import { isbot } from 'isbot';
 import { trackedSend } from '../../db/repositories/email-events.js';
+import { getSendById } from '../../db/repositories/sends.js';
 import { createLinkTokens, httpUrl } from '../../mail/links.js';
 import { recordEmailEvent, sendEventKey } from '../../services/email-events.js';
+import { loadSendMessage } from '../../services/send-message.js';
 import type { AppDeps } from '../deps.js';
 import { sendPage } from './page.js';
 import './tracking.schema.js';
@@ -73,10 +75,12 @@ export function trackingRouter(deps: AppDeps): Router {
       sendPage(res, 400, { title: 'Link not valid', message: 'This link does not lead to a web page.' });
       return;
     }
-    // The signature already proves we issued the token; requiring it in the stored email as well means
+    // The signature already proves we issued the token; requiring it in the email as sent as well means
     // the redirect can only go to a URL of that very email, even if a token were ever minted elsewhere.
-    const send = await trackedSend(deps.db, click.sendId, { htmlContains: token });
-    if (!send) {
+    // Once the retention purge took the body, the signature is all there is left to check.
+    const [send, row] = await Promise.all([trackedSend(deps.db, click.sendId), getSendById(deps.db, click.sendId)]);
+    const message = row && (await loadSendMessage(deps.db, row, deps.links));
+    if (!send || (message && !message.html.includes(token))) {
       sendPage(res, 404, { title: 'Link not valid', message: 'This link is no longer valid.' });
       return;
     }

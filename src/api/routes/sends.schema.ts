@@ -89,8 +89,11 @@ export const Send = z
     bcc: z.array(z.string()).nullable(),
     replyTo: z.string().nullable(),
     headers: z.record(z.string(), z.string()).nullable(),
-    html: z.string().meta({ description: 'The rendered HTML as sent.' }),
-    text: z.string().meta({ description: 'The rendered plain text as sent.' }),
+    html: z.string().nullable().meta({ description: 'The rendered HTML as sent, byte for byte (a campaign email is rendered again from what it was sent with); null when bodyPruned.' }),
+    text: z.string().nullable().meta({ description: 'The rendered plain text as sent; null when bodyPruned.' }),
+    bodyPruned: z.boolean().meta({
+      description: 'True when the message body is no longer kept: sends older than TIDINGS_MESSAGE_RETENTION_DAYS keep their subject, status and events only.',
+    }),
     workflowId: z.string().nullable().meta({ description: 'The Temporal workflow that delivers it, for the Web UI.' }),
     events: z.array(SendEvent).meta({ description: 'What happened to it after it left (delivered, opened, bounced …), oldest first.' }),
   })

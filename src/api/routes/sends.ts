@@ -1,13 +1,14 @@
 import { Router } from 'express';
 import { eventsOfSend } from '../../db/repositories/email-events.js';
 import { getSend, listSends } from '../../db/repositories/sends.js';
+import { loadSendMessage } from '../../services/send-message.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../../errors.js';
 import { offsetOf, sendData, sendPage, siteIdOf } from '../http.js';
 import { IdParams, parseParams, parseQuery } from '../validation.js';
 import { SendListQuery, timeRange } from './sends.schema.js';
 
-export function sendsRouter({ db }: AppDeps): Router {
+export function sendsRouter({ db, links }: AppDeps): Router {
   const router = Router();
 
   router.get('/sends', async (req, res) => {
@@ -21,8 +22,17 @@ export function sendsRouter({ db }: AppDeps): Router {
     const siteId = siteIdOf(req);
     const [send, events] = await Promise.all([getSend(db, siteId, id), eventsOfSend(db, siteId, id)]);
     if (!send) throw AppError.notFound('Send', id);
-    const { siteId: _s, ...view } = send;
-    sendData(res, { ...view, events });
+    const message = await loadSendMessage(db, send, links);
+    const { siteId: _s, copyContext: _c, ...view } = send;
+    sendData(res, {
+      ...view,
+      subject: message?.subject ?? send.subject,
+      html: message?.html ?? null,
+      text: message?.text ?? null,
+      headers: message?.headers ?? send.headers,
+      bodyPruned: message === null,
+      events,
+    });
   });
 
   return router;

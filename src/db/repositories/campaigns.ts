@@ -1,4 +1,5 @@
-import { and, asc, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import type { TemplateSource } from '../../mail/render.js';
 import type { DbOrTx } from '../client.js';
 import { campaignRecipients, campaigns, type CampaignAudience, type campaignStatus, type recipientStatus } from '../schema.js';
 
@@ -111,16 +112,23 @@ export interface FrozenAudience {
   frozenNow: boolean;
 }
 
+/** What a freeze takes of a campaign: its audience as a condition, and its content (null when it has none). */
+export interface Freezing {
+  audience: SQL;
+  content: TemplateSource | null;
+}
+
 /**
  * Freezes the audience of a scheduled campaign into campaign_recipients with ONE INSERT … SELECT (each
  * contact once, subscribed only; an address on the suppression list is recorded as `suppressed`, so
- * every recipient has a state) and moves the campaign to `sending`, in one transaction. A campaign that
- * is already past `scheduled` is left as it is: a retried freeze never adds contacts who joined later.
+ * every recipient has a state), keeps its content in `frozen_content` and moves the campaign to
+ * `sending`, in one transaction. A campaign that is already past `scheduled` is left as it is: a
+ * retried freeze never adds contacts who joined later.
  */
 export async function freezeAudience(
   db: DbOrTx,
   campaignId: number,
-  condition: (campaign: CampaignRow) => Promise<SQL>,
+  freezing: (campaign: CampaignRow) => Promise<Freezing>,
   startedAt: Date,
 ): Promise<FrozenAudience | null> {
   return db.transaction(async (tx) => {
@@ -129,7 +137,7 @@ export async function freezeAudience(
     if (campaign.status !== 'scheduled') {
       return { status: campaign.status, totalRecipients: campaign.totalRecipients, suppressedCount: campaign.suppressedCount, frozenNow: false };
     }
-    const where = await condition(campaign);
+    const { audience: where, content } = await freezing(campaign);
     await tx.execute(sql`
       insert into campaign_recipients (campaign_id, contact_id, email, status, error)
       select ${campaignId}, c.id, c.email,
@@ -157,6 +165,7 @@ export async function freezeAudience(
       .update(campaigns)
       .set({
         status: 'sending',
+        frozenContent: content,
         totalRecipients: totals?.total ?? 0,
         suppressedCount: totals?.suppressed ?? 0,
         startedAt,
@@ -166,6 +175,29 @@ export async function freezeAudience(
       .returning();
     return { status: row!.status, totalRecipients: row!.totalRecipients, suppressedCount: row!.suppressedCount, frozenNow: true };
   });
+}
+
+/**
+ * Keeps `content` as the campaign's frozen content unless it has one already, and answers the one it
+ * keeps: for a campaign frozen before contents were (its first batch since takes it), and concurrent
+ * batches all get the same.
+ */
+export async function freezeCampaignContent(db: DbOrTx, campaignId: number, content: TemplateSource): Promise<TemplateSource> {
+  const [set] = await db
+    .update(campaigns)
+    .set({ frozenContent: content })
+    .where(and(eq(campaigns.id, campaignId), isNull(campaigns.frozenContent)))
+    .returning({ content: campaigns.frozenContent });
+  if (set?.content) return set.content;
+  const [kept] = await db.select({ content: campaigns.frozenContent }).from(campaigns).where(eq(campaigns.id, campaignId));
+  if (!kept?.content) throw new Error(`campaign ${campaignId} vanished while its content was frozen`);
+  return kept.content;
+}
+
+/** The content a campaign's copies render from (null before its freeze), for a send being shown. */
+export async function frozenContentOf(db: DbOrTx, campaignId: number): Promise<TemplateSource | null> {
+  const [row] = await db.select({ content: campaigns.frozenContent }).from(campaigns).where(eq(campaigns.id, campaignId));
+  return row?.content ?? null;
 }
 
 /** Ids of the next pending recipients after a cursor, in id order (the keyset the batches page by). */

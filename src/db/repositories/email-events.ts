@@ -234,10 +234,9 @@ export async function eventRecipientEmail(db: DbOrTx, event: Pick<EmailEventRow,
 
 /**
  * A send with whether its open and click are recorded already, in one query: a repeated open or click
- * (most of them) then costs this single indexed lookup and no write. With `htmlContains`, only a send
- * whose stored HTML holds that text (the click token) matches.
+ * (most of them) then costs this single indexed lookup and no write.
  */
-export async function trackedSend(db: DbOrTx, sendId: number, filter: { htmlContains?: string } = {}) {
+export async function trackedSend(db: DbOrTx, sendId: number) {
   const [row] = await db
     .select({
       id: sends.id,
@@ -249,7 +248,7 @@ export async function trackedSend(db: DbOrTx, sendId: number, filter: { htmlCont
       clicked: sql<boolean>`exists(select 1 from email_events e where e.site_id = "sends"."site_id" and e.dedupe_key = 'clicked:' || "sends"."id")`,
     })
     .from(sends)
-    .where(filter.htmlContains === undefined ? eq(sends.id, sendId) : and(eq(sends.id, sendId), sql`strpos(${sends.html}, ${filter.htmlContains}) > 0`));
+    .where(eq(sends.id, sendId));
   return row;
 }
 

@@ -1,6 +1,7 @@
 import { and, count, desc, eq, getTableColumns, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
 import { idBounds } from './campaign-recipients.js';
+import type { CampaignCopyContext } from '../../mail/campaign-copy.js';
 import { sends, type sendKind, type sendStatus } from '../schema.js';
 
 /** One row of the send log, rendered message included. */
@@ -9,8 +10,8 @@ export type NewSend = typeof sends.$inferInsert;
 export type SendKind = (typeof sendKind.enumValues)[number];
 export type SendStatus = (typeof sendStatus.enumValues)[number];
 
-/** A send without its rendered bodies and delivery details, as listed by `GET /sends`. */
-export type SendSummary = Omit<SendRow, 'html' | 'text' | 'headers' | 'cc' | 'bcc' | 'replyTo' | 'siteId' | 'workflowId'>;
+/** A send without its message and delivery details, as listed by `GET /sends`. */
+export type SendSummary = Omit<SendRow, 'html' | 'text' | 'copyContext' | 'headers' | 'cc' | 'bcc' | 'replyTo' | 'siteId' | 'workflowId'>;
 
 export interface SendFilters {
   kind?: SendKind;
@@ -26,8 +27,18 @@ export interface SendFilters {
   to?: Date;
 }
 
-const { html: _html, text: _text, headers: _headers, cc: _cc, bcc: _bcc, replyTo: _replyTo, siteId: _siteId, workflowId: _wf, ...summaryColumns } =
-  getTableColumns(sends);
+const {
+  html: _html,
+  text: _text,
+  copyContext: _copyContext,
+  headers: _headers,
+  cc: _cc,
+  bcc: _bcc,
+  replyTo: _replyTo,
+  siteId: _siteId,
+  workflowId: _wf,
+  ...summaryColumns
+} = getTableColumns(sends);
 
 /**
  * Records a send unless one with the same idempotency key exists (`ON CONFLICT DO NOTHING`), and
@@ -166,7 +177,10 @@ export async function markSendSuppressed(db: DbOrTx, id: number, reason: string)
     .where(and(eq(sends.id, id), eq(sends.status, 'queued')));
 }
 
-/** A campaign's send as a batch records it: everything else takes the column's default. */
+/**
+ * A campaign's send as a batch records it: everything else takes the column's default. A copy holds
+ * `copyContext` and no html/text; a copy that could not be rendered alike again holds its body.
+ */
 export interface BatchSend {
   id: number;
   siteId: number;
@@ -174,8 +188,9 @@ export interface BatchSend {
   contactId: number | null;
   toEmail: string;
   subject: string;
-  html: string;
-  text: string;
+  html: string | null;
+  text: string | null;
+  copyContext: CampaignCopyContext | null;
   headers: Record<string, string> | null;
   sendingConfigId: number;
   templateId: number | null;
@@ -193,20 +208,11 @@ export interface RecordedSend {
   headers: Record<string, string> | null;
 }
 
-// Lone UTF-16 surrogates: JSON carries them as escapes PostgreSQL refuses, while the driver's own UTF-8
-// encoding would have stored U+FFFD for each. Strings are made well-formed the same way beforehand.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/** The string a text column will hold: lone surrogates become U+FFFD, as the driver's UTF-8 encoding stores them. */
-export function storedText(value: string): string {
-  return value.replace(LONE_SURROGATE, '\uFFFD');
-}
-
 /**
  * Records a batch of sends in one statement (the rows travel as one JSON parameter, so the cost does
  * not grow with a statement of rows × columns parameters); a row whose idempotency key is already
  * held (a concurrent attempt of the same batch) keeps its own id and content. Answers, per key, the id
- * holding it and whether this call created it. Strings must be well-formed (see storedText).
+ * holding it and whether this call created it. Strings must be well-formed (see storedText in src/mail/campaign-copy.ts).
  */
 export async function recordSends(tx: DbOrTx, rows: readonly BatchSend[]): Promise<Map<string, RecordedSend>> {
   const held = new Map<string, RecordedSend>();
@@ -221,6 +227,7 @@ export async function recordSends(tx: DbOrTx, rows: readonly BatchSend[]): Promi
       subject: r.subject,
       html: r.html,
       text: r.text,
+      copy_context: r.copyContext,
       headers: r.headers,
       sending_config_id: r.sendingConfigId,
       template_id: r.templateId,
@@ -231,12 +238,12 @@ export async function recordSends(tx: DbOrTx, rows: readonly BatchSend[]): Promi
     })),
   );
   const inserted = await tx.execute<{ id: number; idempotency_key: string; headers: Record<string, string> | null }>(sql`
-    insert into sends (id, site_id, kind, contact_id, to_email, subject, html, text, headers, sending_config_id, template_id,
-      campaign_id, status, idempotency_key, workflow_id)
-    select id, site_id, kind::send_kind, contact_id, to_email, subject, html, text, headers, sending_config_id, template_id,
-      campaign_id, status::send_status, idempotency_key, workflow_id
+    insert into sends (id, site_id, kind, contact_id, to_email, subject, html, text, copy_context, headers, sending_config_id,
+      template_id, campaign_id, status, idempotency_key, workflow_id)
+    select id, site_id, kind::send_kind, contact_id, to_email, subject, html, text, copy_context, headers, sending_config_id,
+      template_id, campaign_id, status::send_status, idempotency_key, workflow_id
     from json_to_recordset(${json}::json) as v(id int, site_id int, kind text, contact_id int, to_email text, subject text,
-      html text, text text, headers jsonb, sending_config_id int, template_id int, campaign_id int, status text,
+      html text, text text, copy_context json, headers jsonb, sending_config_id int, template_id int, campaign_id int, status text,
       idempotency_key text, workflow_id text)
     on conflict (idempotency_key) do nothing
     returning id, idempotency_key, headers
@@ -284,4 +291,26 @@ export async function markSendsFailed(tx: DbOrTx, refused: readonly { id: number
     from (values ${values}) as v(id, error)
     where s.id = v.id and s.id between ${low} and ${high} and s.status = 'queued'
   `);
+}
+
+/**
+ * Takes the message bodies (html and text, a campaign copy's context) from up to `limit` sends created
+ * before `before`, oldest first, in one statement; answers how many. What a delivery may still need
+ * keeps its body: a queued transactional or sequence send, and every send of a campaign that has not
+ * finished (a batch's retry rebuilds its messages from them). Subject, headers, status and events stay.
+ */
+export async function pruneMessageBodies(db: DbOrTx, before: Date, limit: number): Promise<number> {
+  const result = await db.execute(sql`
+    update sends s set html = null, text = null, copy_context = null
+    where s.id in (
+      select k.id from sends k
+      where (k.html is not null or k.copy_context is not null) and k.created_at < ${before}
+        and case when k.campaign_id is null then k.status <> 'queued'
+          else exists (select 1 from campaigns c where c.id = k.campaign_id and c.status in ('sent', 'cancelled', 'failed')) end
+      order by k.created_at
+      limit ${limit}
+      for update skip locked
+    )
+  `);
+  return result.rowCount ?? 0;
 }

@@ -191,45 +191,58 @@ export function SendDetailPage() {
               <Title order={3} size="h5" mb="sm">
                 Message
               </Title>
-              <Tabs defaultValue="html" keepMounted={false}>
-                <Tabs.List>
-                  <Tabs.Tab value="html">HTML</Tabs.Tab>
-                  <Tabs.Tab value="text">Plain text</Tabs.Tab>
-                  {s.headers && Object.keys(s.headers).length > 0 && <Tabs.Tab value="headers">Headers</Tabs.Tab>}
-                </Tabs.List>
-                <Tabs.Panel value="html" pt="sm">
-                  <EmailFrame html={s.html} title={`HTML of “${s.subject}”`} />
-                </Tabs.Panel>
-                <Tabs.Panel value="text" pt="sm">
-                  <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }} aria-label="Plain text version">
-                    {s.text || '(empty)'}
-                  </Code>
-                </Tabs.Panel>
-                {s.headers && (
-                  <Tabs.Panel value="headers" pt="sm">
-                    <Table aria-label="Extra headers">
-                      <Table.Thead>
-                        <Table.Tr>
-                          <Table.Th scope="col">Header</Table.Th>
-                          <Table.Th scope="col">Value</Table.Th>
-                        </Table.Tr>
-                      </Table.Thead>
-                      <Table.Tbody>
-                        {Object.entries(s.headers).map(([k, v]) => (
-                          <Table.Tr key={k}>
-                            <Table.Td>{k}</Table.Td>
-                            <Table.Td style={{ overflowWrap: 'anywhere' }}>{v}</Table.Td>
-                          </Table.Tr>
-                        ))}
-                      </Table.Tbody>
-                    </Table>
-                  </Tabs.Panel>
-                )}
-              </Tabs>
+              {s.html === null || s.text === null ? (
+                <Text size="sm" c="dimmed">
+                  The message body is no longer kept: sends past the retention period keep their subject, status and events.
+                </Text>
+              ) : (
+                <MessageTabs html={s.html} text={s.text} subject={s.subject} headers={s.headers} />
+              )}
             </Card>
           </Stack>
         )}
       </QueryState>
     </Page>
+  );
+}
+
+/** The message as sent: its HTML (tracking taken out, see EmailFrame), plain text and extra headers. */
+function MessageTabs({ html, text, subject, headers }: { html: string; text: string; subject: string; headers: Record<string, string> | null }) {
+  return (
+    <Tabs defaultValue="html" keepMounted={false}>
+      <Tabs.List>
+        <Tabs.Tab value="html">HTML</Tabs.Tab>
+        <Tabs.Tab value="text">Plain text</Tabs.Tab>
+        {headers && Object.keys(headers).length > 0 && <Tabs.Tab value="headers">Headers</Tabs.Tab>}
+      </Tabs.List>
+      <Tabs.Panel value="html" pt="sm">
+        <EmailFrame html={html} title={`HTML of “${subject}”`} />
+      </Tabs.Panel>
+      <Tabs.Panel value="text" pt="sm">
+        <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }} aria-label="Plain text version">
+          {text || '(empty)'}
+        </Code>
+      </Tabs.Panel>
+      {headers && (
+        <Tabs.Panel value="headers" pt="sm">
+          <Table aria-label="Extra headers">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th scope="col">Header</Table.Th>
+                <Table.Th scope="col">Value</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {Object.entries(headers).map(([k, v]) => (
+                <Table.Tr key={k}>
+                  <Table.Td>{k}</Table.Td>
+                  <Table.Td style={{ overflowWrap: 'anywhere' }}>{v}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Tabs.Panel>
+      )}
+    </Tabs>
   );
 }

@@ -40,8 +40,10 @@ export interface Send extends SendSummary {
   bcc: string[] | null;
   replyTo: string | null;
   headers: Record<string, string> | null;
-  html: string;
-  text: string;
+  /** Null once the body is pruned (bodyPruned). */
+  html: string | null;
+  text: string | null;
+  bodyPruned: boolean;
   workflowId: string | null;
   events: SendEvent[];
 }
