@@ -17,7 +17,8 @@
  * email, the CPU of every process of the system (/proc utime + stime: listmonk and its PostgreSQL;
  * Tidings' API, worker, Temporal dev server and PostgreSQL), SMTP connections opened, peak RSS
  * (VmHWM), and whether every recipient got exactly one message. Prints a table and writes
- * bench/results/listmonk.json.
+ * bench/results/listmonk.json. TIDINGS_PROFILE=1 runs the Tidings worker under --cpu-prof and prints
+ * where its CPU went: rendering, tracking links, MIME building, provider I/O, PostgreSQL, Temporal.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -29,6 +30,8 @@ import { ensureDefaultSite } from '../src/db/repositories/sites.js';
 import { findFreePort } from '../src/embedded/ports.js';
 import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
 import { apiCall } from './lib/api.js';
+import { campaignCpuSplit, CAMPAIGN_CPU_RULES, type CampaignCpuSplit } from './lib/campaign-cpu.js';
+import { loadProfiles } from './lib/cpu-profile.js';
 import { LISTMONK_DEFAULTS, LISTMONK_HOWTO, LISTMONK_TUNED, listmonkBinary, startListmonk, type ListmonkBinary, type ListmonkSettings } from './lib/listmonk.js';
 import { loadAverage, machineInfo } from './lib/machine.js';
 import { descendants, memoryOf, monotonicMs, sleep, treeCpuMs } from './lib/proc.js';
@@ -43,6 +46,9 @@ const SYSTEMS = (process.env.SYSTEMS ?? 'listmonk-default,listmonk-tuned,tidings
 /** Tidings' SMTP pool size, when its smtp credentials take one (`maxConnections`): listmonk tuned's. */
 const TIDINGS_SMTP_CONNECTIONS = 20;
 const SINK_CEILING = { connections: 20, seconds: 3 };
+/** TIDINGS_PROFILE=1: the Tidings worker runs under --cpu-prof and its CPU is split by part (bench/lib/campaign-cpu.ts). */
+const PROFILE = process.env.TIDINGS_PROFILE === '1';
+const PROFILE_INTERVAL_US = 1000;
 const SECRET = 'bench-listmonk-secret-0123456789abcdefghijkl';
 const API_KEY = `tk_live_${'l'.repeat(32)}`;
 const FROM = 'news@example.com';
@@ -94,6 +100,10 @@ interface RowResult {
   status: string;
   loadAverageAtStart: number[];
   loadAverageAtEnd: number[];
+  /** Monotonic ms (the --cpu-prof clock in µs / 1000) from the campaign's start to its last message. */
+  window: { fromMs: number; toMs: number };
+  /** With TIDINGS_PROFILE=1: the Tidings worker's CPU in that window by part (bench/lib/campaign-cpu.ts). */
+  workerCpu?: CampaignCpuSplit;
 }
 
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -191,6 +201,7 @@ async function measureCampaign(o: {
     status,
     loadAverageAtStart,
     loadAverageAtEnd,
+    window: { fromMs: t0, toMs: lastAt },
   };
 }
 
@@ -240,7 +251,9 @@ async function runTidings(tmp: string, sink: SmtpSink, recipients: number): Prom
 
   const common = benchTidingsEnv({ databaseUrl: pg.databaseUrl, temporalAddress: temporal.address, fake, secret: SECRET, apiKey: API_KEY });
   const apiProc = startManagedRole('api', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', TIDINGS_DATA_DIR: path.join(dir, 'api') });
-  const workerProc = startManagedRole('worker', { ...common, TIDINGS_DATA_DIR: path.join(dir, 'worker') });
+  const profileDir = path.join(dir, 'worker-profile');
+  const profiled = { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-interval=${PROFILE_INTERVAL_US}`] };
+  const workerProc = startManagedRole('worker', { ...common, TIDINGS_DATA_DIR: path.join(dir, 'worker') }, PROFILE ? profiled : {});
   const base = `http://127.0.0.1:${apiPort}`;
   await waitForRole('API', apiProc, async () => (await fetch(`${base}/readyz`)).ok);
   await waitForRole('worker', workerProc, async () => workerProc.output().includes('Tidings is running'));
@@ -279,7 +292,15 @@ async function runTidings(tmp: string, sink: SmtpSink, recipients: number): Prom
     finished: (s) => ['sent', 'failed', 'cancelled', 'paused'].includes(s),
   });
   const pool = poolField ? `${TIDINGS_SMTP_CONNECTIONS} SMTP connections` : 'SMTP pool at its default (no maxConnections credential yet)';
-  return { system: 'Tidings', settings: `smtp sending config, no maxPerSecond, opens and clicks tracked, ${pool}`, ...measured };
+  const settings = `smtp sending config, no maxPerSecond, opens and clicks tracked, ${pool}${PROFILE ? ', worker under --cpu-prof' : ''}`;
+  if (!PROFILE) return { system: 'Tidings', settings, ...measured };
+  // The profile is written when the worker exits.
+  const exited = new Promise((resolve) => workerProc.child.once('exit', resolve));
+  workerProc.child.kill('SIGTERM');
+  await exited;
+  const profiles = (await loadProfiles(profileDir, CAMPAIGN_CPU_RULES)).filter((p) => p.pid === workerProc.child.pid);
+  const workerCpu = campaignCpuSplit(profiles, measured.window.fromMs * 1000, measured.window.toMs * 1000);
+  return { system: 'Tidings', settings, ...measured, workerCpu };
 }
 
 function printTable(rows: RowResult[]): void {
@@ -304,6 +325,14 @@ function printTable(rows: RowResult[]): void {
   for (const r of rows) {
     const parts = Object.keys(r.cpuMsPer1000ByProcess).map((p) => `${p} ${r.cpuMsPer1000ByProcess[p]} ms, ${r.peakRssMbByProcess[p]} MB`);
     console.log(`  ${r.system} (${r.settings.split(':')[0]}): ${parts.join('; ')}; load ${r.loadAverageAtStart[0]} → ${r.loadAverageAtEnd[0]}`);
+  }
+  for (const r of rows.filter((row) => row.workerCpu)) {
+    const split = r.workerCpu!;
+    console.log(`\nTidings worker CPU from the campaign's start to its last email (--cpu-prof, ${n(Math.round(split.busyMs))} ms busy):`);
+    console.log('| part | ms | share | µs per email |\n| --- | ---: | ---: | ---: |');
+    for (const p of split.parts) console.log(`| ${p.label} | ${n(Math.round(p.ms))} | ${Math.round(p.share * 100)}% | ${n(Math.round((p.ms * 1000) / r.sink.messages))} |`);
+    console.log('\nTop functions by self time:');
+    for (const f of split.topFrames) console.log(`  ${Math.round(f.ms)} ms  ${f.bucket}  ${f.frame}`);
   }
 }
 
@@ -354,6 +383,13 @@ async function main() {
       { key: `${key(r)}.cpu_ms_per_1000`, label: `${name}: CPU per 1,000 emails, every process of the system`, value: r.cpuMsPer1000, unit: 'ms', ...at },
       { key: `${key(r)}.smtp_connections`, label: `${name}: SMTP connections opened`, value: r.sink.connections, unit: 'connections', ...at },
       { key: `${key(r)}.app_peak_rss_mb`, label: `${name}: peak RSS of the system's processes but PostgreSQL`, value: r.appPeakRssMb, unit: 'MB', ...at },
+      ...(r.workerCpu?.parts ?? []).map((p) => ({
+        key: `${key(r)}.worker_cpu.${p.part}_us_per_email`,
+        label: `${name}: worker CPU per email, ${p.label} (under --cpu-prof)`,
+        value: Math.round((p.ms * 1000) / r.sink.messages),
+        unit: 'µs',
+        ...at,
+      })),
       { key: `${key(r)}.exactly_once`, label: `${name}: every recipient got exactly one email (delivered = unique recipients = unique Message-IDs)`, value: r.exactlyOnce ? 1 : 0, unit: 'yes = 1', ...at },
     );
   }

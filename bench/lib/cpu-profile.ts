@@ -82,7 +82,10 @@ const REPO_URL = `${pathToFileURL(REPO_ROOT).href}/`;
 
 const pkg = (names: string) => new RegExp(`/node_modules/(${names})/`);
 /** Buckets of code by script URL, first match wins; Node's own modules and native code are not here (see bucketOf). */
-const RULES: [CpuBucket, (url: string) => boolean][] = [
+/** Buckets by script URL, first match wins (see bucketsOf for what has no URL). */
+export type BucketRules<B extends string> = [B, (url: string) => boolean][];
+
+const RULES: BucketRules<CpuBucket> = [
   // The workflow bundle runs in a vm context under its own file name, driven by the SDK's vm glue.
   ['workflow_sandbox', (url) => /workflow-bundle|^evalmachine|^node:vm$/.test(url) || /\/@temporalio\/worker\/lib\/workflow\//.test(url)],
   ['serialization', (url) => pkg('protobufjs|@protobufjs/[^/]+|long|@temporalio/proto').test(url) || /\/@temporalio\/common\/lib\/converter\//.test(url)],
@@ -114,11 +117,12 @@ const RULES: [CpuBucket, (url: string) => boolean][] = [
  * buffers) counts for its nearest caller in a library or in Tidings' code, so a socket write of the pg
  * driver is pg's cost and one of an HTTP response is HTTP's; with no such caller it is Node's.
  */
-function bucketsOf(profile: CpuProfile): Map<number, CpuBucket | 'idle'> {
+function bucketsOf<B extends string>(profile: CpuProfile, rules: BucketRules<B>): Map<number, B | 'gc' | 'program' | 'serialization' | 'node_internals' | 'other' | 'idle'> {
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const own = (frame: CallFrame): CpuBucket | 'idle' | null => {
+  type Bucket = B | 'gc' | 'program' | 'serialization' | 'node_internals' | 'other' | 'idle';
+  const own = (frame: CallFrame): Bucket | null => {
     switch (frame.functionName) {
       case '(idle)':
         return 'idle';
@@ -130,11 +134,11 @@ function bucketsOf(profile: CpuProfile): Map<number, CpuBucket | 'idle'> {
         return null;
     }
     if (frame.url === '') return /^(parse|stringify)$/.test(frame.functionName) ? 'serialization' : null;
-    for (const [bucket, test] of RULES) if (test(frame.url)) return bucket;
+    for (const [bucket, test] of rules) if (test(frame.url)) return bucket;
     return frame.url.startsWith('node:') ? null : 'other';
   };
-  const memo = new Map<number, CpuBucket | 'idle'>();
-  const resolve = (id: number): CpuBucket | 'idle' => {
+  const memo = new Map<number, Bucket>();
+  const resolve = (id: number): Bucket => {
     const known = memo.get(id);
     if (known) return known;
     const node = byId.get(id);
@@ -157,14 +161,14 @@ function frameName(frame: CallFrame): string {
 }
 
 /** Loads every profile in `dir` (one per thread that exited cleanly). */
-export async function loadProfiles(dir: string): Promise<ThreadProfile[]> {
+export async function loadProfiles(dir: string, rules: BucketRules<string> = RULES): Promise<ThreadProfile[]> {
   const files = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.cpuprofile')).sort();
   const profiles: ThreadProfile[] = [];
   for (const file of files) {
     const [, pid, threadId] = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\.\d+\.cpuprofile$/.exec(file) ?? [];
     const profile = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as CpuProfile;
     const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
-    const buckets = bucketsOf(profile);
+    const buckets = bucketsOf(profile, rules);
     const n = profile.samples.length;
     const sampleAt = new Float64Array(n);
     const sampleUs = new Float64Array(n);
@@ -216,14 +220,16 @@ export function summarizeWindow(profiles: readonly ThreadProfile[], fromUs: numb
         continue;
       }
       busyUs += us;
-      byBucket[bucket as CpuBucket] += us;
+      // Buckets of another rule set (loadProfiles' rules) are added as they come.
+      const all = byBucket as Record<string, number>;
+      all[bucket] = (all[bucket] ?? 0) + us;
       const key = p.sampleFrame[i]!;
       const entry = byFrame.get(key) ?? { bucket, us: 0 };
       entry.us += us;
       byFrame.set(key, entry);
     }
   }
-  for (const b of CPU_BUCKETS) byBucket[b] /= 1000;
+  for (const b of Object.keys(byBucket) as CpuBucket[]) byBucket[b] /= 1000;
   const topFrames = [...byFrame]
     .sort((a, b) => b[1].us - a[1].us)
     .slice(0, top)

@@ -4,7 +4,7 @@
  *
  * Env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, WORKFLOW_BUNDLE_PATH, TIDINGS_SECRET,
  * RESEND_BASE_URL, and optionally CRASH_AFTER_PROVIDER_CALLS=N: SIGKILL itself right after the Nth
- * provider batch call returned, before its outcome is written (the worst moment: the provider has
+ * provider call returned, before its outcome is written (the worst moment: the provider has
  * accepted the emails and the database does not know). Prints `ready` once polling.
  */
 import { NativeConnection } from '@temporalio/worker';
@@ -16,31 +16,14 @@ import { createLogger } from '../../src/logger.js';
 import { createWorkers, runWorkers } from '../../src/worker.js';
 import { TASK_QUEUES } from '../../src/temporal/task-queues.js';
 import { requiredEnv } from '../helpers/env.js';
+import { crashAfterProviderCalls } from '../helpers/provider-crash.js';
 
 const env = requiredEnv;
 
 const database = createDatabase(env('DATABASE_URL'), { max: 8 });
 const logger = createLogger('warn');
 const mailers = createMailers({ resendBaseUrl: env('RESEND_BASE_URL') });
-const crashAfter = process.env.CRASH_AFTER_PROVIDER_CALLS ? Number(process.env.CRASH_AFTER_PROVIDER_CALLS) : undefined;
-if (crashAfter !== undefined) {
-  let calls = 0;
-  const forConfig = mailers.forConfig.bind(mailers);
-  mailers.forConfig = (loaded) => {
-    const mailer = forConfig(loaded);
-    const sendBatch = mailer.sendBatch.bind(mailer);
-    return {
-      ...mailer,
-      provider: mailer.provider,
-      capabilities: mailer.capabilities,
-      async sendBatch(messages) {
-        const outcomes = await sendBatch(messages);
-        if (++calls >= crashAfter) process.kill(process.pid, 'SIGKILL');
-        return outcomes;
-      },
-    };
-  };
-}
+if (process.env.CRASH_AFTER_PROVIDER_CALLS) crashAfterProviderCalls(env('RESEND_BASE_URL'), Number(process.env.CRASH_AFTER_PROVIDER_CALLS));
 const activities = createActivities({ db: database.db, logger, secretBox: createSecretBox(env('TIDINGS_SECRET')), mailers });
 
 const connection = await NativeConnection.connect({ address: env('TEMPORAL_ADDRESS') });

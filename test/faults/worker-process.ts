@@ -14,46 +14,20 @@ import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createDatabase } from '../../src/db/client.js';
-import { createMailers, type Mailers } from '../../src/mail/from-config.js';
+import { createMailers } from '../../src/mail/from-config.js';
 import { createLogger } from '../../src/logger.js';
 import { ensureOutboxRelays } from '../../src/temporal/relays.js';
 import { createWorkers, runWorkers } from '../../src/worker.js';
 import { requiredEnv } from '../helpers/env.js';
+import { crashAfterProviderCalls } from '../helpers/provider-crash.js';
 
 const env = requiredEnv;
 
 const database = createDatabase(env('DATABASE_URL'), { max: 12 });
 const logger = createLogger('warn');
 const timeoutMs = process.env.PROVIDER_TIMEOUT_MS ? Number(process.env.PROVIDER_TIMEOUT_MS) : undefined;
-const real = createMailers({ resendBaseUrl: env('RESEND_BASE_URL'), ...(timeoutMs ? { timeoutMs } : {}) });
-const crashAfter = process.env.CRASH_AFTER_PROVIDER_CALLS ? Number(process.env.CRASH_AFTER_PROVIDER_CALLS) : undefined;
-
-let calls = 0;
-const countCall = () => {
-  if (crashAfter !== undefined && ++calls >= crashAfter) process.kill(process.pid, 'SIGKILL');
-};
-const mailers: Mailers =
-  crashAfter === undefined
-    ? real
-    : {
-        forConfig(loaded) {
-          const mailer = real.forConfig(loaded);
-          return {
-            ...mailer,
-            async send(message) {
-              const outcome = await mailer.send(message);
-              countCall();
-              return outcome;
-            },
-            async sendBatch(messages) {
-              const outcomes = await mailer.sendBatch(messages);
-              countCall();
-              return outcomes;
-            },
-          };
-        },
-        close: () => real.close(),
-      };
+const mailers = createMailers({ resendBaseUrl: env('RESEND_BASE_URL'), ...(timeoutMs ? { timeoutMs } : {}) });
+if (process.env.CRASH_AFTER_PROVIDER_CALLS) crashAfterProviderCalls(env('RESEND_BASE_URL'), Number(process.env.CRASH_AFTER_PROVIDER_CALLS));
 
 const connection = await NativeConnection.connect({ address: env('TEMPORAL_ADDRESS') });
 const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
