@@ -15,7 +15,16 @@ import { formatAddress, sha256Hex, type OutgoingEmail } from './mailer.js';
 
 /** RFC 5322's hard limit on a line, CRLF excluded; a part with a longer line is quoted-printable. */
 const MAX_LINE = 998;
-const LONG_LINE = new RegExp(`[^\\r\\n]{${MAX_LINE + 1}}`);
+
+/** Whether a CRLF text has a line longer than MAX_LINE; a scan of line ends (a regex for it backtracks at every character). */
+function hasLongLine(crlf: string): boolean {
+  for (let start = 0; ; ) {
+    const end = crlf.indexOf('\r\n', start);
+    if ((end < 0 ? crlf.length : end) - start > MAX_LINE) return true;
+    if (end < 0) return false;
+    start = end + 2;
+  }
+}
 
 /** Header values go out as given when they are printable ASCII; anything else as RFC 2047 encoded words. */
 function encodeHeaderValue(value: string): string {
@@ -44,7 +53,7 @@ function rfc5322Date(date: Date): string {
 function part(contentType: string, body: string): string {
   const crlf = body.replace(/\r?\n/g, '\r\n');
   // eslint-disable-next-line no-control-regex
-  const sevenBit = !/[^\x00-\x7f]/.test(crlf) && !LONG_LINE.test(crlf);
+  const sevenBit = !/[^\x00-\x7f]/.test(crlf) && !hasLongLine(crlf);
   const encoding = sevenBit ? '7bit' : 'quoted-printable';
   const encoded = sevenBit ? crlf : qp.wrap(qp.encode(crlf), 76);
   return `Content-Type: ${contentType}; charset=utf-8\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n${encoded}\r\n`;
