@@ -4,7 +4,7 @@ import type { Db } from '../src/db/client.js';
 import {
   closeCampaign,
   countPendingInRange,
-  linkRecipientSends,
+  campaignSendKey,
   pendingSendsInRange,
   pendingRecipients,
   settleRecipients,
@@ -235,13 +235,12 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
             templateId: campaign.templateId,
             campaignId: campaign.id,
             status: 'queued',
-            idempotencyKey: `campaign:${campaign.id}:${contactId}:${attempt}`,
+            idempotencyKey: campaignSendKey(campaign.id, contactId, attempt),
             workflowId: workflowIds.campaign(campaign.id),
           },
         });
       });
       const recorded = await recordSends(tx, toRecord.map((s) => s.row));
-      await linkRecipientSends(tx, campaign.id, toRecord.map((s) => ({ recipientId: s.recipientId, sendId: recorded.get(s.row.idempotencyKey)!.id })));
       const settled = await settleRecipients(tx, campaign.id, outcomes);
       counts.failed = settled.failed;
       counts.suppressed = settled.suppressed;
@@ -381,12 +380,12 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
             switch (outcome.kind) {
               case 'sent':
                 sentSends.push({ id: sendId, providerMessageId: outcome.providerMessageId });
-                outcomes.push({ recipientId, status: 'sent' });
+                outcomes.push({ recipientId, status: 'sent', sendId });
                 break;
               case 'invalid_recipient':
               case 'rejected':
                 failedSends.push({ id: sendId, error: describeOutcome(outcome) });
-                outcomes.push({ recipientId, status: 'failed', error: describeOutcome(outcome) });
+                outcomes.push({ recipientId, status: 'failed', error: describeOutcome(outcome), sendId });
                 break;
               case 'auth_failed':
                 // Left pending: once the credentials are fixed and the campaign resumed, they go out.

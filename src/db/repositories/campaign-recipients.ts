@@ -19,12 +19,25 @@ export interface RecipientRange {
   uptoId: number;
 }
 
-/** How one recipient ended. */
+/** How one recipient ended, and through which send when one was recorded. */
 export interface RecipientOutcome {
   recipientId: number;
   status: Exclude<RecipientStatus, 'pending'>;
   error?: string | null;
+  sendId?: number;
 }
+
+/** The idempotency key of a recipient's send: one send per campaign, contact and attempt. */
+export function campaignSendKey(campaignId: number, contactId: number, attempt: number): string {
+  return `campaign:${campaignId}:${contactId}:${attempt}`;
+}
+
+/**
+ * The recipient's send row, found by its idempotency key (campaignSendKey, through the key's unique
+ * index): a pending recipient is linked to its send only when it settles, in the same update, instead
+ * of by one more update of every recipient when the send is recorded.
+ */
+const recipientSend = eq(sends.idempotencyKey, sql`'campaign:' || ${campaignRecipients.campaignId} || ':' || ${campaignRecipients.contactId} || ':' || ${campaignRecipients.attempt}`);
 
 export type RecipientCounts = Record<RecipientOutcome['status'], number>;
 
@@ -68,33 +81,19 @@ export async function pendingRecipients(tx: DbOrTx, campaignId: number, range: R
     .select({
       recipientId: campaignRecipients.id,
       attempt: campaignRecipients.attempt,
-      sendId: campaignRecipients.sendId,
+      sendId: sends.id,
       contactId: contacts.id,
       ...contactRenderColumns,
     })
     .from(campaignRecipients)
     .innerJoin(contacts, eq(contacts.id, campaignRecipients.contactId))
+    .leftJoin(sends, recipientSend)
     .where(pendingInRange(campaignId, range))
     .orderBy(campaignRecipients.id)
     .limit(limit);
 }
 
 export type PendingRecipient = Awaited<ReturnType<typeof pendingRecipients>>[number];
-
-/** Points pending recipients of the campaign at their send rows, in one statement. */
-export async function linkRecipientSends(tx: DbOrTx, campaignId: number, links: readonly { recipientId: number; sendId: number }[]): Promise<void> {
-  if (links.length === 0) return;
-  const values = sql.join(
-    links.map((l) => sql`(${l.recipientId}::int, ${l.sendId}::int)`),
-    sql`, `,
-  );
-  const [low, high] = idBounds(links.map((l) => l.recipientId));
-  await tx.execute(sql`
-    update campaign_recipients r set send_id = v.send_id, updated_at = now()
-    from (values ${values}) as v(id, send_id)
-    where r.id = v.id and r.campaign_id = ${campaignId} and r.id between ${low} and ${high} and r.status = 'pending'
-  `);
-}
 
 /**
  * The send rows of the range's pending recipients, in recipient order: what a batch hands the
@@ -104,7 +103,7 @@ export async function pendingSendsInRange(db: DbOrTx, campaignId: number, range:
   return db
     .select({ recipientId: campaignRecipients.id, send: sends })
     .from(campaignRecipients)
-    .innerJoin(sends, eq(sends.id, campaignRecipients.sendId))
+    .innerJoin(sends, recipientSend)
     .where(pendingInRange(campaignId, range))
     .orderBy(campaignRecipients.id);
 }
@@ -117,14 +116,14 @@ export async function settleRecipients(tx: DbOrTx, campaignId: number, outcomes:
   const counts: RecipientCounts = { sent: 0, failed: 0, suppressed: 0, skipped: 0 };
   if (outcomes.length === 0) return counts;
   const values = sql.join(
-    outcomes.map((o) => sql`(${o.recipientId}::int, ${o.status}::text, ${o.error ?? null}::text)`),
+    outcomes.map((o) => sql`(${o.recipientId}::int, ${o.status}::text, ${o.error ?? null}::text, ${o.sendId ?? null}::int)`),
     sql`, `,
   );
   const [low, high] = idBounds(outcomes.map((o) => o.recipientId));
   const updated = await tx.execute<{ status: RecipientOutcome['status'] }>(sql`
     update campaign_recipients r
-    set status = v.status::recipient_status, error = v.error, updated_at = now()
-    from (values ${values}) as v(id, status, error)
+    set status = v.status::recipient_status, error = v.error, send_id = coalesce(v.send_id, r.send_id), updated_at = now()
+    from (values ${values}) as v(id, status, error, send_id)
     where r.id = v.id and r.campaign_id = ${campaignId} and r.id between ${low} and ${high} and r.status = 'pending'
     returning r.status
   `);
