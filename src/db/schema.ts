@@ -447,9 +447,11 @@ export const sends = pgTable(
     uniqueIndex('sends_idempotency_key_uq').on(t.idempotencyKey),
     index('sends_site_created_idx').on(t.siteId, t.id),
     index('sends_contact_idx').on(t.contactId),
-    index('sends_provider_message_idx').on(t.providerMessageId),
+    // Partial: a send has no provider id until it is sent, and a campaign or transactional send no
+    // sequence; leaving those rows out spares every campaign email two index entries.
+    index('sends_provider_message_idx').on(t.providerMessageId).where(sql`${t.providerMessageId} is not null`),
     index('sends_campaign_idx').on(t.campaignId),
-    index('sends_sequence_idx').on(t.sequenceId),
+    index('sends_sequence_idx').on(t.sequenceId).where(sql`${t.sequenceId} is not null`),
     // Only rows that still hold a body: the retention purge finds its next rows without walking the pruned ones.
     index('sends_body_kept_idx')
       .on(t.createdAt)
