@@ -7,7 +7,8 @@
  * your own build with LISTMONK_DIR set to where its assets are); this bench never fetches or builds
  * listmonk. Without it only Tidings runs. Knobs: RECIPIENTS (100000), LISTMONK_DEFAULT_RECIPIENTS
  * (10000: listmonk's default 10 workers × 10 messages/s would take 17 minutes for 100,000), SYSTEMS
- * (`listmonk-default,listmonk-tuned,tidings`).
+ * (`listmonk-default,listmonk-tuned,tidings`; `tidings-resend` adds Tidings with a Resend config to the
+ * local fake Resend, the same campaign over Resend's batch API).
  *
  * First the sink (bench/lib/smtp-sink-server.ts, its own process) is started and its ceiling measured
  * with a raw SMTP load generator. Then one system at a time, each on a fresh PostgreSQL (fsync on, as
@@ -18,7 +19,9 @@
  * Tidings' API, worker, Temporal dev server and PostgreSQL), SMTP connections opened, peak RSS
  * (VmHWM), and whether every recipient got exactly one message. Prints a table and writes
  * bench/results/listmonk.json. TIDINGS_PROFILE=1 runs the Tidings worker under --cpu-prof and prints
- * where its CPU went: rendering, tracking links, MIME building, provider I/O, PostgreSQL, Temporal.
+ * where its CPU went: rendering, tracking links, MIME building, provider I/O, PostgreSQL, Temporal
+ * (written to bench/results/listmonk-profile.json; BENCH_RESULT=<name> writes <name>.json instead, as
+ * the run of the code before issue 18 did: listmonk-before.json).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -39,6 +42,7 @@ import { writeResult, type Figure } from './lib/results.js';
 import { benchAborted, onCleanup, runBench, tempDir, withCleanupScope } from './lib/run.js';
 import { benchPgFsync, benchPostgresFlags, benchTidingsEnv, seedBenchList, startManagedBenchServices, startManagedRole, waitForRole } from './lib/services.js';
 import { measureSinkCeiling, startSmtpSink, type SinkStats, type SmtpSink } from './lib/smtp-sink.js';
+import type { FakeResend } from '../test/helpers/fake-resend.js';
 
 const RECIPIENTS = Number(process.env.RECIPIENTS ?? 100_000);
 const LISTMONK_DEFAULT_RECIPIENTS = Number(process.env.LISTMONK_DEFAULT_RECIPIENTS ?? 10_000);
@@ -119,7 +123,7 @@ async function postmasterPid(pgDir: string): Promise<number> {
  * `status` answers the campaign's state and `finished` whether it is one it will not leave.
  */
 async function measureCampaign(o: {
-  sink: SmtpSink;
+  sink: MessageCounter;
   expected: number;
   processes: Record<string, number>;
   start: () => Promise<void>;
@@ -235,8 +239,44 @@ async function runListmonk(binary: ListmonkBinary, tmp: string, sink: SmtpSink, 
   return { system: 'listmonk', settings: `${label.replace('listmonk-', '')}: ${describe(settings)}`, ...measured };
 }
 
-/** Tidings (API and worker apart, Temporal dev server, PostgreSQL) with an smtp sending config to the sink. */
-async function runTidings(tmp: string, sink: SmtpSink, recipients: number): Promise<RowResult> {
+/** What measureCampaign counts messages at: the SMTP sink, or the fake Resend. */
+type MessageCounter = Pick<SmtpSink, 'stats' | 'reset'>;
+
+/**
+ * The fake Resend (in this process, so its CPU counts for no system) counted like the sink: accepted
+ * emails, distinct recipients, and when the first and last arrived.
+ */
+function resendCounter(fake: FakeResend): MessageCounter {
+  let firstAt: number | null = null;
+  let lastAt: number | null = null;
+  const recipients = new Set<string>();
+  const push = fake.emails.push.bind(fake.emails);
+  fake.emails.push = (...emails) => {
+    const now = monotonicMs();
+    firstAt ??= now;
+    lastAt = now;
+    for (const e of emails) recipients.add(String(Array.isArray(e.payload.to) ? e.payload.to[0] : e.payload.to).toLowerCase());
+    return push(...emails);
+  };
+  return {
+    async reset() {
+      fake.reset();
+      recipients.clear();
+      firstAt = lastAt = null;
+    },
+    async stats() {
+      const messages = fake.emails.length;
+      // Resend has no Message-ID of ours: one email per recipient is what exactly once means here.
+      return { messages, connections: 0, maxOpenConnections: 0, uniqueRecipients: recipients.size, uniqueMessageIds: recipients.size, withoutMessageId: 0, dataBytes: 0, firstAt, lastAt };
+    },
+  };
+}
+
+/**
+ * Tidings (API and worker apart, Temporal dev server, PostgreSQL) with an smtp sending config to the
+ * sink, or (`resend`) a Resend config to the bench's fake Resend, batch calls of 100.
+ */
+async function runTidings(tmp: string, sink: SmtpSink, recipients: number, provider: 'smtp' | 'resend' = 'smtp'): Promise<RowResult> {
   const dir = path.join(tmp, 'tidings');
   process.stderr.write(`tidings: PostgreSQL, Temporal, ${recipients.toLocaleString('en-US')} contacts…\n`);
   const { pg, temporal, fake, apiPort } = await startManagedBenchServices(dir);
@@ -263,18 +303,21 @@ async function runTidings(tmp: string, sink: SmtpSink, recipients: number): Prom
   const providers = await api<{ name: string; credentialFields: { name: string }[] }[]>('GET', '/providers');
   const poolField = providers.find((p) => p.name === 'smtp')?.credentialFields.some((f) => f.name === 'maxConnections') ?? false;
   const config = await api<{ id: number }>('POST', '/sending-configs', {
-    name: 'Sink',
-    provider: 'smtp',
+    name: provider === 'smtp' ? 'Sink' : 'Fake Resend',
+    provider,
     fromEmail: FROM,
     fromName: 'Bench',
-    credentials: { host: '127.0.0.1', port: sink.port, secure: false, ...(poolField ? { maxConnections: TIDINGS_SMTP_CONNECTIONS } : {}) },
+    credentials:
+      provider === 'smtp'
+        ? { host: '127.0.0.1', port: sink.port, secure: false, ...(poolField ? { maxConnections: TIDINGS_SMTP_CONNECTIONS } : {}) }
+        : { apiKey: fake.apiKey },
     trackOpens: true,
     trackClicks: true,
   });
   process.stderr.write('tidings: sending…\n');
   let campaignId = 0;
   const measured = await measureCampaign({
-    sink,
+    sink: provider === 'smtp' ? sink : resendCounter(fake),
     expected: recipients,
     processes: { API: apiProc.child.pid!, worker: workerProc.child.pid!, 'Temporal dev server': temporal.pid, PostgreSQL: await postmasterPid(path.join(dir, 'pg', 'pg')) },
     start: async () => {
@@ -292,7 +335,8 @@ async function runTidings(tmp: string, sink: SmtpSink, recipients: number): Prom
     finished: (s) => ['sent', 'failed', 'cancelled', 'paused'].includes(s),
   });
   const pool = poolField ? `${TIDINGS_SMTP_CONNECTIONS} SMTP connections` : 'SMTP pool at its default (no maxConnections credential yet)';
-  const settings = `smtp sending config, no maxPerSecond, opens and clicks tracked, ${pool}${PROFILE ? ', worker under --cpu-prof' : ''}`;
+  const how = provider === 'smtp' ? `smtp sending config, ${pool}` : 'resend sending config to the local fake Resend (in the bench process, not counted), batch calls of 100';
+  const settings = `${how}, no maxPerSecond, opens and clicks tracked${PROFILE ? ', worker under --cpu-prof' : ''}`;
   if (!PROFILE) return { system: 'Tidings', settings, ...measured };
   // The profile is written when the worker exits.
   const exited = new Promise((resolve) => workerProc.child.once('exit', resolve));
@@ -338,12 +382,12 @@ function printTable(rows: RowResult[]): void {
 
 async function main() {
   const machine = machineInfo();
-  const unknown = SYSTEMS.filter((s) => !['listmonk-default', 'listmonk-tuned', 'tidings'].includes(s));
-  if (unknown.length) throw new Error(`unknown SYSTEMS ${unknown.join(', ')}: use listmonk-default, listmonk-tuned, tidings`);
+  const unknown = SYSTEMS.filter((s) => !['listmonk-default', 'listmonk-tuned', 'tidings', 'tidings-resend'].includes(s));
+  if (unknown.length) throw new Error(`unknown SYSTEMS ${unknown.join(', ')}: use listmonk-default, listmonk-tuned, tidings, tidings-resend`);
   const binary = listmonkBinary();
   if (binary) process.stderr.write(`listmonk: ${binary.bin} — ${binary.version}\n`);
   else process.stderr.write(`${LISTMONK_HOWTO}\n`);
-  const systems = SYSTEMS.filter((s) => binary || s === 'tidings');
+  const systems = SYSTEMS.filter((s) => binary || s.startsWith('tidings'));
 
   const tmp = await tempDir('listmonk');
   const sink = await startSmtpSink();
@@ -358,8 +402,8 @@ async function main() {
   for (const system of systems) {
     rows.push(
       await withCleanupScope(() =>
-        system === 'tidings'
-          ? runTidings(tmp, sink, RECIPIENTS)
+        system === 'tidings' || system === 'tidings-resend'
+          ? runTidings(tmp, sink, RECIPIENTS, system === 'tidings' ? 'smtp' : 'resend')
           : system === 'listmonk-default'
             ? runListmonk(binary!, tmp, sink, system, LISTMONK_DEFAULTS, LISTMONK_DEFAULT_RECIPIENTS)
             : runListmonk(binary!, tmp, sink, system, LISTMONK_TUNED, RECIPIENTS),
@@ -369,7 +413,7 @@ async function main() {
   }
   printTable(rows);
 
-  const key = (r: RowResult) => (r.system === 'Tidings' ? 'tidings' : `listmonk_${r.settings.split(':')[0]}`);
+  const key = (r: RowResult) => (r.system === 'Tidings' ? (r.settings.startsWith('resend') ? 'tidings_resend' : 'tidings') : `listmonk_${r.settings.split(':')[0]}`);
   const figures: Figure[] = [
     { key: 'sink_ceiling_per_s', label: `SMTP sink ceiling (${ceiling.connections} raw SMTP clients, ~2 KB messages, no pipelining)`, value: ceiling.messagesPerSecond, unit: 'messages/s' },
     { key: 'sink_ceiling_one_core_per_s', label: 'SMTP sink ceiling with a core of its own (from its CPU per message)', value: ceiling.messagesPerSecondOnOneCore, unit: 'messages/s' },
@@ -394,7 +438,8 @@ async function main() {
     );
   }
   await writeResult({
-    bench: 'listmonk',
+    // A profiled run goes to a file of its own, so the comparison table keeps the run without a profiler.
+    bench: process.env.BENCH_RESULT ?? (PROFILE ? 'listmonk-profile' : 'listmonk'),
     machine,
     command: 'LISTMONK_BIN=/path/to/listmonk npm run bench:listmonk',
     parameters: {

@@ -81,13 +81,23 @@ const BENCH_ISSUE: Record<string, number> = {
   'engine-cost': 12,
   'engine-cost-before': 12,
   listmonk: 18,
+  'listmonk-profile': 18,
+  'listmonk-before': 18,
+  'listmonk-resend': 18,
 };
+
+/** Every result file, for a section that compares two of them. */
+let loaded = new Map<string, BenchResult>();
 
 /** Benches whose other figures are shown in a section of their own rather than in the main table. */
 const SECTIONS: Record<string, (r: BenchResult) => string[]> = {
   'engine-cost': (r) => engineCostSection(r, 'now'),
   'engine-cost-before': (r) => engineCostSection(r, 'before the engine work'),
   listmonk: listmonkSection,
+  'listmonk-profile': (r) => workerCpuSection(r, loaded.get('listmonk-before'), loaded.get('listmonk')),
+  // Shown next to the profile of today's code, in its section.
+  'listmonk-before': () => [],
+  'listmonk-resend': () => [],
 };
 
 function formatValue(value: number): string {
@@ -525,9 +535,9 @@ function listmonkSection(r: BenchResult): string[] {
     '',
     'How the columns come about: listmonk’s campaign queue holds concurrency × message rate × 2 rendered messages,',
     'and one goroutine renders ahead of the SMTP workers, so with a rate high enough not to throttle the whole',
-    'campaign can sit rendered in memory (the tuned row’s peak RSS). Tidings sends SMTP through nodemailer’s pool,',
-    'which closes a connection after 100 messages (its `maxMessages` default): about one new connection per 100',
-    'emails. emails/s from start includes listmonk’s wait for its scanner; first → last leaves it out.',
+    'campaign can sit rendered in memory (the tuned row’s peak RSS). Tidings keeps the sending config’s',
+    '`maxConnections` SMTP connections open for the whole campaign. emails/s from start includes listmonk’s wait',
+    'for its scanner; first → last leaves it out.',
     '',
     '### CPU ms per 1,000 emails and peak RSS, by process',
     '',
@@ -543,7 +553,75 @@ function listmonkSection(r: BenchResult): string[] {
   ];
 }
 
+/** The #18 profile: the Tidings worker's CPU by part, before issue 18's work and now, and the targets. */
+function workerCpuSection(after: BenchResult, before: BenchResult | undefined, table: BenchResult | undefined): string[] {
+  type Row = ListmonkRow & { workerCpu?: { busyMs: number; parts: { part: string; label: string; ms: number }[] } };
+  const tidings = (r: BenchResult | undefined) => ((r?.details as { rows?: Row[] } | undefined)?.rows ?? []).find((row) => row.system === 'Tidings');
+  const now = tidings(after);
+  if (!now?.workerCpu) return [];
+  const then = tidings(before);
+  const commit = (r: BenchResult | undefined) => r?.machine.commit ?? '?';
+  const perEmail = (row: Row | undefined, part: string) => {
+    const p = row?.workerCpu?.parts.find((x) => x.part === part);
+    return p && row ? formatValue(Math.round((p.ms * 1000) / row.sink.messages)) : '—';
+  };
+  const n = (v: number | undefined) => (v === undefined ? '—' : formatValue(v));
+  const lines = [
+    '### #18 Where the Tidings worker’s CPU goes, before and after',
+    '',
+    `\`TIDINGS_PROFILE=1 SYSTEMS=tidings npm run bench:listmonk\`: the worker under \`--cpu-prof\` (1 ms sampling), its`,
+    'samples from the campaign’s start to its last email at the sink, by part (bench/lib/campaign-cpu.ts; Node’s own',
+    'code and native calls count for the nearest caller that is ours or a library’s). Same 100,000 recipients, template',
+    `and sink as above; back to back on ${after.date.slice(0, 10)}. Before: commit ${commit(before)} (the code when issue 18`,
+    `was filed, with this bench; \`BENCH_RESULT=listmonk-before\`), its default SMTP pool of 5. Now: commit ${commit(after)}.`,
+    'Figures under a profiler run a little slower than the table above.',
+    '',
+    '| worker CPU per email (µs) | before | now |',
+    '| --- | ---: | ---: |',
+    ...now.workerCpu.parts.map((p) => `| ${cell(p.label)} | ${perEmail(then, p.part)} | ${perEmail(now, p.part)} |`),
+    `| **all of the worker’s busy time** | ${then?.workerCpu ? n(Math.round((then.workerCpu.busyMs * 1000) / then.sink.messages)) : '—'} | ${n(Math.round((now.workerCpu.busyMs * 1000) / now.sink.messages))} |`,
+    `| emails/s (start → last) | ${n(then?.emailsPerSecond)} | ${n(now.emailsPerSecond)} |`,
+    `| CPU ms per 1,000 emails, every process | ${n(then?.cpuMsPer1000)} | ${n(now.cpuMsPer1000)} |`,
+    `| SMTP connections opened | ${n(then?.sink.connections)} | ${n(now.sink.connections)} |`,
+    `| load average at the start | ${then?.loadAverageAtStart[0] ?? '—'} | ${now.loadAverageAtStart[0]} |`,
+  ];
+  const rows = ((table?.details as { rows?: Row[] } | undefined)?.rows ?? []);
+  const final = rows.find((row) => row.system === 'Tidings');
+  const tuned = rows.find((row) => row.system === 'listmonk' && row.settings.startsWith('tuned'));
+  if (final) {
+    const met = (ok: boolean) => (ok ? 'met' : '**missed**');
+    const worker = final.peakRssMbByProcess.worker ?? 0;
+    lines.push(
+      '',
+      '### #18 Targets, from the table above (no profiler)',
+      '',
+      '| figure | when filed | now | target | |',
+      '| --- | ---: | ---: | ---: | --- |',
+      `| campaign over SMTP, 100,000 recipients, emails/s | 629 | ${n(final.emailsPerSecond)} | ≥ listmonk tuned (${n(tuned?.emailsPerSecond)} here) | ${met(final.emailsPerSecond >= (tuned?.emailsPerSecond ?? Infinity))} |`,
+      `| CPU per 1,000 campaign emails over SMTP (ms) | 2,007 | ${n(final.cpuMsPer1000)} | ≤ 2 × listmonk tuned (${n(tuned ? 2 * tuned.cpuMsPer1000 : undefined)} here) | ${met(final.cpuMsPer1000 <= 2 * (tuned?.cpuMsPer1000 ?? 0))} |`,
+      `| SMTP connections opened for a campaign | 1,003 | ${n(final.sink.connections)} | ≤ the pool size (20) | ${met(final.sink.connections <= 20)} |`,
+      `| worker peak RSS during the campaign (MB) | 810 | ${n(Math.round(worker))} | ≤ 300 | ${met(worker <= 300)} |`,
+    );
+    const resend = tidings(loaded.get('listmonk-resend'));
+    lines.push(
+      resend
+        ? `| CPU per 1,000 campaign emails over the Resend batch API (ms) | 1,218 | ${n(resend.cpuMsPer1000)} | ≤ 250 | ${met(resend.cpuMsPer1000 <= 250)} |`
+        : '| CPU per 1,000 campaign emails over the Resend batch API (ms) | 1,218 | not measured | ≤ 250 | |',
+    );
+    if (resend) {
+      lines.push(
+        '',
+        `Over Resend (\`SYSTEMS=tidings-resend BENCH_RESULT=listmonk-resend npm run bench:listmonk\`, ${loaded.get('listmonk-resend')!.date.slice(0, 16).replace('T', ' ')} UTC, load ${resend.loadAverageAtStart[0]}):`,
+        `${n(resend.emailsPerSecond)} emails/s, CPU per 1,000 emails by process: ${Object.entries(resend.cpuMsPer1000ByProcess).map(([proc, ms]) => `${proc} ${n(ms)} ms`).join(', ')}.`,
+        'The fake Resend runs in the bench process and is not counted, as the sink is not for SMTP.',
+      );
+    }
+  }
+  return lines;
+}
+
 const results = await loadResults();
+loaded = results;
 const { text, missing } = render(results, await npmCommands());
 await writeFile(README, text);
 console.log(`wrote ${path.relative(process.cwd(), README)} from ${results.size} result files`);

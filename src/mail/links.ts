@@ -1,6 +1,5 @@
-import { Parser } from 'htmlparser2';
 import { createSigner } from '../crypto/signing.js';
-import { escapeAttribute, NO_TRACK_ATTRIBUTE, type HtmlDecoration } from './render.js';
+import { escapeAttribute, findLinks, NO_TRACK_ATTRIBUTE, type HtmlDecoration } from './render.js';
 
 export { NO_TRACK_ATTRIBUTE };
 
@@ -92,40 +91,12 @@ export function listUnsubscribeHeaders(url: string): Record<string, string> {
  * stays byte for byte as rendered. `rewrite` receives the decoded attribute value.
  */
 export function rewriteHtml(html: string, rewrite: (href: string) => string | null, tail?: string): string {
+  const { links, bodyClose } = findLinks(html);
   const edits: { start: number; end: number; text: string }[] = [];
-  let tag = '';
-  let href: { start: number; end: number; value: string } | null = null;
-  let noTrack = false;
-  let bodyClose = -1;
-  const parser = new Parser(
-    {
-      onopentagname(name) {
-        tag = name;
-        href = null;
-        noTrack = false;
-      },
-      onattribute(name, value) {
-        if (name === NO_TRACK_ATTRIBUTE) noTrack = true;
-        // Browsers follow the first href of a tag; later duplicates are ignored, by them and by us.
-        else if (name === 'href' && !href && (tag === 'a' || tag === 'area')) {
-          href = { start: parser.startIndex, end: parser.endIndex, value };
-        }
-      },
-      onopentag() {
-        const found = href as { start: number; end: number; value: string } | null;
-        if (found && !noTrack) {
-          const target = rewrite(found.value);
-          if (target !== null) edits.push({ start: found.start, end: found.end, text: `href="${escapeAttribute(target)}"` });
-        }
-        href = null;
-      },
-      onclosetag(name, isImplied) {
-        if (name === 'body' && !isImplied) bodyClose = parser.startIndex;
-      },
-    },
-    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
-  );
-  parser.end(html);
+  for (const link of links) {
+    const target = rewrite(link.value);
+    if (target !== null) edits.push({ start: link.start, end: link.end, text: `href="${escapeAttribute(target)}"` });
+  }
 
   let out = '';
   let at = 0;

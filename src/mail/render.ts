@@ -259,19 +259,22 @@ export const NO_TRACK_ATTRIBUTE = 'data-tidings-no-track';
 
 const count = (text: string, token: string) => text.split(token).length - 1;
 
+/** The href attribute of an `<a>` or `<area>` without NO_TRACK_ATTRIBUTE: its offsets and decoded value. */
+export interface HtmlLink {
+  start: number;
+  end: number;
+  value: string;
+}
+
 /**
- * The HTML source with tracking compiled in (see TrackedHrefTag): every href of an `<a>` or `<area>`
- * without NO_TRACK_ATTRIBUTE wrapped, and the tail tag before `</body>` (or at the end). The source is
- * parsed as the rendered HTML would be, so this finds the links rewriteHtml would find; null when Liquid
- * could change what a parser finds (`raw`, `<`/`>` in a tag, Liquid among a tag's attributes or cut by
- * a quote).
+ * The links a tracker rewrites, at parser offsets, and where `</body>` is (-1 without one): the one
+ * reading of HTML for both the compiled tracking and the rewrite of rendered HTML (src/mail/links.ts).
+ * `onAttribute` sees every attribute's name and source text.
  */
-function markTracking(html: string): string | null {
-  if (/\braw\b/.test(html) || (html.match(LIQUID) ?? []).some((tag) => /[<>]/.test(tag)) || html.includes('\u0000')) return null;
-  const links: { start: number; end: number }[] = [];
-  let unsafe = false;
+export function findLinks(html: string, onAttribute?: (name: string, source: string) => void): { links: HtmlLink[]; bodyClose: number } {
+  const links: HtmlLink[] = [];
   let tag = '';
-  let href: { start: number; end: number } | null = null;
+  let href: HtmlLink | null = null;
   let noTrack = false;
   let bodyClose = -1;
   const parser = new Parser(
@@ -281,12 +284,11 @@ function markTracking(html: string): string | null {
         href = null;
         noTrack = false;
       },
-      onattribute(name) {
-        const attribute = html.slice(parser.startIndex, parser.endIndex);
-        if (/[{}%"'<]/.test(name) || count(attribute, '{{') !== count(attribute, '}}') || count(attribute, '{%') !== count(attribute, '%}')) unsafe = true;
+      onattribute(name, value) {
+        onAttribute?.(name, html.slice(parser.startIndex, parser.endIndex));
         if (name === NO_TRACK_ATTRIBUTE) noTrack = true;
         // Browsers follow the first href of a tag; later duplicates are ignored, by them and by us.
-        else if (name === 'href' && !href && (tag === 'a' || tag === 'area')) href = { start: parser.startIndex, end: parser.endIndex };
+        else if (name === 'href' && !href && (tag === 'a' || tag === 'area')) href = { start: parser.startIndex, end: parser.endIndex, value };
       },
       onopentag() {
         if (href && !noTrack) links.push(href);
@@ -299,6 +301,22 @@ function markTracking(html: string): string | null {
     { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
   );
   parser.end(html);
+  return { links, bodyClose };
+}
+
+/**
+ * The HTML source with tracking compiled in (see TrackedHrefTag): every href of an `<a>` or `<area>`
+ * without NO_TRACK_ATTRIBUTE wrapped, and the tail tag before `</body>` (or at the end). The source is
+ * parsed as the rendered HTML would be, so this finds the links rewriteHtml would find; null when Liquid
+ * could change what a parser finds (`raw`, `<`/`>` in a tag, Liquid among a tag's attributes or cut by
+ * a quote).
+ */
+function markTracking(html: string): string | null {
+  if (/\braw\b/.test(html) || (html.match(LIQUID) ?? []).some((tag) => /[<>]/.test(tag)) || html.includes('\u0000')) return null;
+  let unsafe = false;
+  const { links, bodyClose } = findLinks(html, (name, attribute) => {
+    if (/[{}%"'<]/.test(name) || count(attribute, '{{') !== count(attribute, '}}') || count(attribute, '{%') !== count(attribute, '%}')) unsafe = true;
+  });
   if (unsafe) return null;
 
   let out = '';
