@@ -16,6 +16,7 @@ import {
   audienceCondition,
   freezeAudience,
   freezeCampaignContent,
+  statusOfCampaign,
   getCampaignById,
   pendingRecipientIds,
   updateCampaignIf,
@@ -60,6 +61,8 @@ export const CAMPAIGN_CONCURRENCY = 4;
  */
 const PLANNED_WINDOWS = 4;
 const HEARTBEAT_EVERY_MS = 2_000;
+/** Emails of a batch sent between two looks at the campaign's status (one Resend batch call). */
+const STOP_CHECK_EVERY = 100;
 
 /** One message of a batch, in recipient order: what goes to the provider and whose send it is. */
 interface BatchMessage {
@@ -373,8 +376,24 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
             const waitMs = Math.min(input.notBefore - Date.now(), input.minBatchMs * (CAMPAIGN_CONCURRENCY + 1));
             if (waitMs > 0) await clock.sleep(waitMs);
           }
-          const answers = await mailer.sendBatch(toSend.map((s) => s.message));
-          result.attempted += toSend.length;
+          // A batch goes out a provider call's worth at a time (Resend's 100), with a look at the campaign
+          // between two: a pause or cancel stops it there, within a second, and leaves the rest pending
+          // for the resume (their send rows keep their messages, so they go out as recorded).
+          const answers: SendOutcome[] = [];
+          for (let at = 0; at < toSend.length; at += STOP_CHECK_EVERY) {
+            if (at > 0) {
+              const now = await statusOfCampaign(db, campaign.id);
+              if (now !== 'sending') {
+                result.stopped = now ?? 'cancelled';
+                break;
+              }
+            }
+            const chunk = await mailer.sendBatch(toSend.slice(at, at + STOP_CHECK_EVERY).map((s) => s.message));
+            answers.push(...chunk);
+            // The provider throttles us or refuses the credentials: the rest would get the same answer.
+            if (chunk.some((o) => o.kind === 'rate_limited' || o.kind === 'auth_failed')) break;
+          }
+          result.attempted += answers.length;
           answers.forEach((outcome, i) => {
             const { recipientId, sendId } = toSend[i]!;
             switch (outcome.kind) {
@@ -415,7 +434,7 @@ export function createCampaignActivities({ db, logger, secretBox, mailers, links
             ...(retryable.kind === 'rate_limited' ? { nextRetryDelay: Math.max(1, retryable.retryAfterMs) } : {}),
           });
         }
-        result.remaining = result.authFailed ? await pendingLeft() : 0;
+        result.remaining = result.authFailed || result.stopped ? await pendingLeft() : 0;
         return result;
       });
     },

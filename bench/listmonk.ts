@@ -277,7 +277,7 @@ function resendCounter(fake: FakeResend): MessageCounter {
  * sink, or (`resend`) a Resend config to the bench's fake Resend, batch calls of 100.
  */
 async function runTidings(tmp: string, sink: SmtpSink, recipients: number, provider: 'smtp' | 'resend' = 'smtp'): Promise<RowResult> {
-  const dir = path.join(tmp, 'tidings');
+  const dir = path.join(tmp, provider === 'smtp' ? 'tidings' : 'tidings-resend');
   process.stderr.write(`tidings: PostgreSQL, Temporal, ${recipients.toLocaleString('en-US')} contacts…\n`);
   const { pg, temporal, fake, apiPort } = await startManagedBenchServices(dir);
   const database = createDatabase(pg.databaseUrl, { max: 2 });

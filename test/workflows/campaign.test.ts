@@ -190,6 +190,37 @@ describe('campaign workflow (time-skipping)', () => {
     expect([...deliveries.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it('stops a batch of 1,000 between two provider calls when paused, and sends the rest exactly once after resume', async () => {
+    const total = 1000;
+    const { listId } = await seedList(testDb.db, siteId, total, 'bigpause');
+    fake.setDelay(200);
+    const w = await worker();
+
+    const id = await w.runUntil(async () => {
+      const row = await create(listId);
+      expect(row.batchSize).toBe(1000);
+      await scheduleCampaign(deps(), siteId, row.id, new Date(await env.currentTimeMs()).toISOString());
+      while (fake.emails.length === 0) await sleep(10);
+      const atPause = fake.emails.length;
+      expect((await pauseCampaign(deps(), siteId, row.id)).status).toBe('paused');
+      // At most the call in flight goes out (Resend takes 100 a call): the rest of the batch waits.
+      await sleep(1_000);
+      const afterPause = fake.emails.length;
+      expect(afterPause).toBeLessThanOrEqual(atPause + 100);
+      await sleep(600);
+      expect(fake.emails.length).toBe(afterPause);
+
+      expect((await resumeCampaign(deps(), siteId, row.id)).status).toBe('sending');
+      await handleOf(row.id).result();
+      return row.id;
+    });
+
+    expect(await campaign(id)).toMatchObject({ status: 'sent', totalRecipients: total, sentCount: total, failedCount: 0 });
+    const deliveries = deliveriesByAddress(fake.emails);
+    expect(deliveries.size).toBe(total);
+    expect([...deliveries.values()].every((n) => n === 1)).toBe(true);
+  });
+
   it('pauses itself with the reason when the provider rejects the credentials, and resumes without losing anyone', async () => {
     const { listId } = await seedList(testDb.db, siteId, 10, 'authfail');
     fake.setMode('unauthorized');

@@ -200,6 +200,12 @@ export async function frozenContentOf(db: DbOrTx, campaignId: number): Promise<T
   return row?.content ?? null;
 }
 
+/** A campaign's status alone (a sending batch looks at it between provider calls); null when it is gone. */
+export async function statusOfCampaign(db: DbOrTx, id: number): Promise<CampaignStatus | null> {
+  const [row] = await db.select({ status: campaigns.status }).from(campaigns).where(eq(campaigns.id, id));
+  return row?.status ?? null;
+}
+
 /** Ids of the next pending recipients after a cursor, in id order (the keyset the batches page by). */
 export async function pendingRecipientIds(db: DbOrTx, campaignId: number, afterId: number, limit: number): Promise<number[]> {
   const rows = await db
