@@ -33,7 +33,8 @@ import { ensureDefaultSite } from '../src/db/repositories/sites.js';
 import { findFreePort } from '../src/embedded/ports.js';
 import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
 import { apiCall } from './lib/api.js';
-import { campaignCpuSplit, CAMPAIGN_CPU_RULES, type CampaignCpuSplit } from './lib/campaign-cpu.js';
+import { campaignCpuSplit, CAMPAIGN_CPU_RULES } from './lib/campaign-cpu.js';
+import type { ListmonkRow as RowResult } from './lib/listmonk-row.js';
 import { loadProfiles } from './lib/cpu-profile.js';
 import { LISTMONK_DEFAULTS, LISTMONK_HOWTO, LISTMONK_TUNED, listmonkBinary, startListmonk, type ListmonkBinary, type ListmonkSettings } from './lib/listmonk.js';
 import { loadAverage, machineInfo } from './lib/machine.js';
@@ -41,7 +42,7 @@ import { descendants, memoryOf, monotonicMs, sleep, treeCpuMs } from './lib/proc
 import { writeResult, type Figure } from './lib/results.js';
 import { benchAborted, onCleanup, runBench, tempDir, withCleanupScope } from './lib/run.js';
 import { benchPgFsync, benchPostgresFlags, benchTidingsEnv, seedBenchList, startManagedBenchServices, startManagedRole, waitForRole } from './lib/services.js';
-import { measureSinkCeiling, startSmtpSink, type SinkStats, type SmtpSink } from './lib/smtp-sink.js';
+import { measureSinkCeiling, startSmtpSink, type SmtpSink } from './lib/smtp-sink.js';
 import type { FakeResend } from '../test/helpers/fake-resend.js';
 
 const RECIPIENTS = Number(process.env.RECIPIENTS ?? 100_000);
@@ -81,34 +82,6 @@ function campaignHtml(t: { firstName: string; link: (url: string) => string; pix
 
 const LISTMONK_HTML = campaignHtml({ firstName: '{{ .Subscriber.FirstName }}', link: (url) => `{{ TrackLink "${url}" }}`, pixel: '{{ TrackView }}' });
 const TIDINGS_HTML = campaignHtml({ firstName: '{{ firstName }}', link: (url) => url, pixel: '' });
-
-/** What one system's campaign measured. */
-interface RowResult {
-  system: string;
-  settings: string;
-  recipients: number;
-  emailsPerSecond: number;
-  emailsPerSecondFirstToLast: number;
-  firstEmailMs: number;
-  seconds: number;
-  cpuMsPer1000: number;
-  cpuMsPer1000ByProcess: Record<string, number>;
-  peakRssMbByProcess: Record<string, number>;
-  /** Peak RSS of the system's own processes, PostgreSQL left out (see postgresPeakRssMb). */
-  appPeakRssMb: number;
-  /** Sum of the VmHWM of every PostgreSQL process: shared buffers count once per process that touched them. */
-  postgresPeakRssMb: number;
-  postgresProcesses: number;
-  sink: SinkStats;
-  exactlyOnce: boolean;
-  status: string;
-  loadAverageAtStart: number[];
-  loadAverageAtEnd: number[];
-  /** Monotonic ms (the --cpu-prof clock in µs / 1000) from the campaign's start to its last message. */
-  window: { fromMs: number; toMs: number };
-  /** With TIDINGS_PROFILE=1: the Tidings worker's CPU in that window by part (bench/lib/campaign-cpu.ts). */
-  workerCpu?: CampaignCpuSplit;
-}
 
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
 

@@ -8,6 +8,7 @@
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ListmonkRow } from './lib/listmonk-row.js';
 import { RESULTS_DIR, type BenchResult, type Figure } from './lib/results.js';
 
 const README = path.resolve(RESULTS_DIR, '..', 'README.md');
@@ -474,25 +475,6 @@ function engineCostSection(r: BenchResult, when: string): string[] {
   ];
 }
 
-/** The parts of bench/results/listmonk.json the section reads (written by bench/listmonk.ts). */
-interface ListmonkRow {
-  system: string;
-  settings: string;
-  recipients: number;
-  emailsPerSecond: number;
-  emailsPerSecondFirstToLast: number;
-  firstEmailMs: number;
-  cpuMsPer1000: number;
-  cpuMsPer1000ByProcess: Record<string, number>;
-  peakRssMbByProcess: Record<string, number>;
-  appPeakRssMb: number;
-  postgresPeakRssMb: number;
-  postgresProcesses: number;
-  sink: { messages: number; connections: number; maxOpenConnections: number; uniqueRecipients: number; uniqueMessageIds: number };
-  exactlyOnce: boolean;
-  loadAverageAtStart: number[];
-  loadAverageAtEnd: number[];
-}
 
 interface ListmonkParameters {
   listmonk: { version: string } | string;
@@ -553,7 +535,7 @@ function listmonkSection(r: BenchResult): string[] {
 
 /** The #18 profile: the Tidings worker's CPU by part, before issue 18's work and now, and the targets. */
 function workerCpuSection(after: BenchResult, before: BenchResult | undefined, table: BenchResult | undefined): string[] {
-  type Row = ListmonkRow & { workerCpu?: { busyMs: number; parts: { part: string; label: string; ms: number }[] } };
+  type Row = ListmonkRow;
   const tidings = (r: BenchResult | undefined) => ((r?.details as { rows?: Row[] } | undefined)?.rows ?? []).find((row) => row.system === 'Tidings');
   const now = tidings(after);
   if (!now?.workerCpu) return [];

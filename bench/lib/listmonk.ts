@@ -5,6 +5,7 @@ import pg from 'pg';
 import { findFreePort } from '../../src/embedded/ports.js';
 import { sleep } from './proc.js';
 import { benchAborted, onCleanup } from './run.js';
+import { stopOnCleanup } from './services.js';
 
 /*
  * listmonk (https://listmonk.app) driven from outside, for bench/listmonk.ts. This file only runs a
@@ -141,14 +142,7 @@ export async function startListmonk(binary: ListmonkBinary, workDir: string, inp
   const child = spawn(binary.bin, ['--config', config], { cwd: binary.dir, env: listmonkEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  onCleanup('stop listmonk', async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
-  });
+  stopOnCleanup('stop listmonk', child);
   const deadline = Date.now() + 60_000;
   while (!(await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status < 500, () => false))) {
     benchAborted.throwIfAborted();

@@ -93,8 +93,13 @@ export function spawnTidingsRole(role: 'api' | 'worker' | 'all', env: Record<str
  */
 export function startManagedRole(role: 'api' | 'worker' | 'all', env: Record<string, string>, opts: RoleOptions = {}): RoleProcess {
   const proc = spawnTidingsRole(role, env, opts);
-  const { child } = proc;
-  onCleanup(`stop ${role}`, async () => {
+  stopOnCleanup(`stop ${role}`, proc.child);
+  return proc;
+}
+
+/** Stops a child process (SIGTERM, then SIGKILL after 15 s) in the run's cleanup (bench/lib/run.ts). */
+export function stopOnCleanup(name: string, child: ChildProcess): void {
+  onCleanup(name, async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
@@ -102,7 +107,6 @@ export function startManagedRole(role: 'api' | 'worker' | 'all', env: Record<str
     await exited;
     clearTimeout(timer);
   });
-  return proc;
 }
 
 /** Polls `ready` every 200 ms until it answers true; fails with the process's output if it exits or times out. */

@@ -5,11 +5,11 @@ import { loadConfig } from '../../src/config.js';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { insertCampaign } from '../../src/db/repositories/campaigns.js';
 import { createSendingConfig } from '../../src/db/repositories/sending-configs.js';
-import { insertSend, type NewSend, type SendRow } from '../../src/db/repositories/sends.js';
+import type { NewSend, SendRow } from '../../src/db/repositories/sends.js';
 import { sends } from '../../src/db/schema.js';
 import { createLogger } from '../../src/logger.js';
 import { copyContextOf } from '../../src/mail/campaign-copy.js';
-import { startTestApi, type TestApi } from './support.js';
+import { recordSend, startTestApi, type TestApi } from './support.js';
 
 // TIDINGS_MESSAGE_RETENTION_DAYS: what the purge takes, what it leaves, and how the send log answers.
 
@@ -32,25 +32,11 @@ afterAll(async () => {
   await api?.close();
 });
 
-async function record(fields: Partial<NewSend>): Promise<SendRow> {
-  seq += 1;
-  const { send } = await insertSend(api.db, {
-    siteId: api.siteA.id,
-    kind: 'transactional',
-    toEmail: 'ada@example.test',
-    subject: `Message ${seq}`,
-    html: `<p>Message ${seq}</p>`,
-    text: `Message ${seq}`,
-    status: 'sent',
-    sendingConfigId: configId,
-    idempotencyKey: `test:retention:${seq}`,
-    ...fields,
-  });
-  return send;
-}
+const record = (fields: Partial<NewSend>) => recordSend(api, configId, { status: 'sent', ...fields });
 
 /** A campaign copy (no body stored) of a campaign in `status`, recorded `age` days ago. */
 async function campaignCopy(status: 'sent' | 'sending', age: number): Promise<SendRow> {
+  seq += 1;
   const content = { subject: 'News for {{ firstName }}', html: '<p>Hi {{ firstName }}</p>' };
   const campaign = await insertCampaign(api.db, {
     siteId: api.siteA.id,

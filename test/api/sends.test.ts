@@ -7,9 +7,8 @@ import {
   markSendFailed,
   markSendSent,
   type NewSend,
-  type SendRow,
 } from '../../src/db/repositories/sends.js';
-import { startTestApi, type TestApi } from './support.js';
+import { recordSend, startTestApi, type TestApi } from './support.js';
 
 const SECRET = 'sends-test-secret-0123456789abcdefghijkl';
 
@@ -17,7 +16,6 @@ let api: TestApi;
 let configA: number;
 let configB: number;
 let contactA: number;
-let seq = 0;
 
 beforeAll(async () => {
   api = await startTestApi({ TIDINGS_SECRET: SECRET });
@@ -32,22 +30,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-/** Records a send in site A (unless overridden) through the repository the sending path uses. */
-async function record(fields: Partial<NewSend> = {}): Promise<SendRow> {
-  seq += 1;
-  const { send } = await insertSend(api.db, {
-    siteId: api.siteA.id,
-    kind: 'transactional',
-    toEmail: 'ada@example.test',
-    subject: `Message ${seq}`,
-    html: `<p>Message ${seq}</p>`,
-    text: `Message ${seq}`,
-    sendingConfigId: configA,
-    idempotencyKey: `test:sends:${seq}`,
-    ...fields,
-  });
-  return send;
-}
+const record = (fields: Partial<NewSend> = {}) => recordSend(api, configA, fields);
 
 const ids = (res: { body: { data: { id: number }[] } }) => res.body.data.map((s) => s.id);
 

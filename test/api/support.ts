@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/client.js';
 import { createApiKey } from '../../src/db/repositories/api-keys.js';
 import { createSite } from '../../src/db/repositories/sites.js';
+import { insertSend, type NewSend, type SendRow } from '../../src/db/repositories/sends.js';
 import { createUser, type UserRole } from '../../src/db/repositories/users.js';
 import { hashPassword } from '../../src/crypto/passwords.js';
 import { startApi } from '../../src/server.js';
@@ -144,4 +145,27 @@ export async function signIn(baseUrl: string, user: { email: string; password: s
   const cookie = /^(tidings_session=[^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
   if (!cookie) throw new Error('sign-in set no tidings_session cookie');
   return { cookie, csrfToken: body.csrfToken, headers: { cookie, 'x-csrf-token': body.csrfToken } };
+}
+
+let recordedSends = 0;
+
+/**
+ * Records a transactional send in site A (unless `fields` say otherwise) through the repository the
+ * sending path uses, each with its own subject, body and idempotency key.
+ */
+export async function recordSend(api: TestApi, sendingConfigId: number, fields: Partial<NewSend> = {}): Promise<SendRow> {
+  recordedSends += 1;
+  const n = recordedSends;
+  const { send } = await insertSend(api.db, {
+    siteId: api.siteA.id,
+    kind: 'transactional',
+    toEmail: 'ada@example.test',
+    subject: `Message ${n}`,
+    html: `<p>Message ${n}</p>`,
+    text: `Message ${n}`,
+    sendingConfigId,
+    idempotencyKey: `test:send:${process.pid}:${n}`,
+    ...fields,
+  });
+  return send;
 }
