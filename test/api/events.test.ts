@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createSendingConfig } from '../../src/db/repositories/sending-configs.js';
-import { insertSend, type NewSend, type SendRow } from '../../src/db/repositories/sends.js';
+import type { NewSend, SendRow } from '../../src/db/repositories/sends.js';
 import { emailEvents } from '../../src/db/schema.js';
 import type { EmailEventType } from '../../src/domain/email-events.js';
-import { startTestApi, type TestApi } from './support.js';
+import { recordSend, startTestApi, type TestApi } from './support.js';
 
 const SECRET = 'events-test-secret-0123456789abcdefghijkl';
 
@@ -30,22 +30,7 @@ async function contact(email: string, key?: string): Promise<number> {
   return res.body.data.id;
 }
 
-async function send(fields: Partial<NewSend> = {}): Promise<SendRow> {
-  seq += 1;
-  const { send } = await insertSend(api.db, {
-    siteId: api.siteA.id,
-    kind: 'campaign',
-    toEmail: 'ada@example.test',
-    subject: `Issue ${seq}`,
-    html: `<p>Issue ${seq}</p>`,
-    text: `Issue ${seq}`,
-    sendingConfigId: configA,
-    status: 'sent',
-    idempotencyKey: `test:events:${seq}`,
-    ...fields,
-  });
-  return send;
-}
+const send = (fields: Partial<NewSend> = {}) => recordSend(api, configA, { kind: 'campaign', status: 'sent', ...fields });
 
 /**
  * Test set-up: an event row as the email-events service stores it (ids copied from the send), written
